@@ -1,0 +1,45 @@
+# hepgen — two set-up commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CORES  ?= all
+SMK    := $(BIN)/snakemake
+
+.PHONY: run test lint format report dry-run clean lock
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install when the package metadata or the pins change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(SMK) --cores $(CORES)
+	$(SMK) --cores $(CORES) --report results/report.html
+
+dry-run: $(VENV)/.installed
+	$(SMK) -n
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check .
+	$(SMK) --lint
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt .
+
+lock: $(VENV)/.installed
+	$(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//' > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf results logs benchmarks .snakemake

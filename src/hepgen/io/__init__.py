@@ -1,0 +1,15 @@
+"""Reading ROOT ntuples into event tables."""
+
+from hepgen.io.ingest import ingest, required_branches, write_table
+from hepgen.io.spec import KINEMATICS, DatasetSpec, MetSpec, ObjectSpec, expand_files
+
+__all__ = [
+    "KINEMATICS",
+    "DatasetSpec",
+    "MetSpec",
+    "ObjectSpec",
+    "expand_files",
+    "ingest",
+    "required_branches",
+    "write_table",
+]

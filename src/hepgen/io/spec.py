@@ -1,0 +1,161 @@
+"""Dataset specifications: which ROOT branches become which event-table columns."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hepgen.runtime import HepgenError
+
+__all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files"]
+
+#: Branch fields per kinematics convention; every convention is converted to (pt, eta, phi, e).
+KINEMATICS: dict[str, tuple[str, ...]] = {
+    "ptetaphie": ("pt", "eta", "phi", "e"),
+    "ptetaphim": ("pt", "eta", "phi", "mass"),
+    "pxpypze": ("px", "py", "pz", "e"),
+}
+
+
+@dataclass(frozen=True)
+class ObjectSpec:
+    """One object collection (jets, muons, ...) of the ntuple.
+
+    Arguments:
+        name: column prefix in the event table (``mu`` gives ``mu1_pt``, ``mu2_eta``, ...).
+        kinematics: one of :data:`KINEMATICS`.
+        max: objects kept per event; fewer are zero-padded, more are dropped (pT order).
+        branches: field → branch. A string names one jagged branch; a list names one flat
+            branch per object slot (``["pt1", "pt2"]``), as in flat ntuples.
+        min: events with fewer selected objects are removed.
+        min_pt: object selection [GeV].
+        max_abs_eta: object selection.
+        multiplicity: add a column ``n_<name>`` with the number of selected objects.
+    """
+
+    name: str
+    kinematics: str
+    max: int
+    branches: dict[str, str | list[str]]
+    min: int = 0
+    min_pt: float = 0.0
+    max_abs_eta: float | None = None
+    multiplicity: bool = False
+
+    @property
+    def flat(self) -> bool:
+        """True when every field is given as per-slot flat branches."""
+        return all(isinstance(b, list) for b in self.branches.values())
+
+
+@dataclass(frozen=True)
+class MetSpec:
+    """Missing transverse momentum as (pt, phi) or (px, py) branches."""
+
+    pt: str | None = None
+    phi: str | None = None
+    px: str | None = None
+    py: str | None = None
+
+    @property
+    def polar(self) -> bool:
+        return self.pt is not None
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything ingestion needs to turn ROOT files into an event table."""
+
+    files: list[str]
+    tree: str
+    objects: list[ObjectSpec] = field(default_factory=list)
+    met: MetSpec | None = None
+    weight: str | None = None
+    scalars: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], files: list[str] | None = None) -> DatasetSpec:
+        """Build a spec from one ``datasets.<name>`` config entry.
+
+        Arguments:
+            config: the dataset entry (already schema-validated).
+            files: the input files; defaults to ``config["files"]``.
+        """
+        objects = [_object_from_config(o) for o in config.get("objects", [])]
+        met = config.get("met")
+        return cls(
+            files=list(files if files is not None else config.get("files", [])),
+            tree=config.get("tree", "events"),
+            objects=objects,
+            met=MetSpec(**met) if met else None,
+            weight=config.get("weight"),
+            scalars=list(config.get("scalars", [])),
+        )
+
+
+def _object_from_config(entry: dict[str, Any]) -> ObjectSpec:
+    kinematics = entry.get("kinematics", "ptetaphie")
+    if kinematics not in KINEMATICS:
+        msg = f"objects '{entry['name']}': kinematics must be one of {sorted(KINEMATICS)}, found {kinematics!r}"
+        raise HepgenError(msg)
+    fields = KINEMATICS[kinematics]
+    branches = dict(entry.get("branches") or {})
+    prefix = entry.get("prefix")
+    if prefix is None and not branches:
+        msg = f"objects '{entry['name']}': give a branch 'prefix' or explicit 'branches'"
+        raise HepgenError(msg)
+    for f in fields:
+        branches.setdefault(f, f"{prefix}{f}" if prefix is not None else None)
+    missing = [f for f in fields if branches[f] is None]
+    unknown = sorted(set(branches) - set(fields))
+    if missing or unknown:
+        msg = (
+            f"objects '{entry['name']}': kinematics {kinematics!r} needs branches for {list(fields)}; "
+            f"missing {missing}, unexpected {unknown}"
+        )
+        raise HepgenError(msg)
+    spec = ObjectSpec(
+        name=entry["name"],
+        kinematics=kinematics,
+        max=int(entry["max"]),
+        branches={f: branches[f] for f in fields},
+        min=int(entry.get("min", 0)),
+        min_pt=float(entry.get("min_pt", 0.0)),
+        max_abs_eta=entry.get("max_abs_eta"),
+        multiplicity=bool(entry.get("multiplicity", False)),
+    )
+    kinds = {isinstance(b, list) for b in spec.branches.values()}
+    if len(kinds) > 1:
+        msg = f"objects '{spec.name}': mix of jagged (string) and flat (list) branches"
+        raise HepgenError(msg)
+    if spec.flat and any(len(b) != len(spec.branches[fields[0]]) for b in spec.branches.values()):
+        msg = f"objects '{spec.name}': flat branch lists must all have the same length"
+        raise HepgenError(msg)
+    return spec
+
+
+def expand_files(patterns: list[str]) -> list[str]:
+    """Expand paths and globs into a sorted, de-duplicated file list.
+
+    Raises:
+        HepgenError: a plain path that does not exist, or a glob that matches nothing.
+    """
+    files: list[str] = []
+    for pattern in patterns:
+        if glob.has_magic(pattern):
+            matched = sorted(glob.glob(pattern))
+            if not matched:
+                msg = f"input glob {pattern!r} matches no file"
+                raise HepgenError(msg)
+            files.extend(matched)
+        elif not Path(pattern).is_file():
+            msg = f"input file {pattern!r} does not exist"
+            raise HepgenError(msg)
+        else:
+            files.append(pattern)
+    if not files:
+        msg = "no input files given"
+        raise HepgenError(msg)
+    return list(dict.fromkeys(files))

@@ -1,0 +1,157 @@
+"""Elementary invertible one-feature transforms, fitted on training data and stored as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hepgen.runtime import HepgenError
+
+__all__ = ["ELEMENTARY", "Elementary", "Log", "Logit", "MinMax", "Standard", "make"]
+
+
+@dataclass
+class Elementary:
+    """Base class: ``fit(x)`` then ``forward(x)`` / ``inverse(y)`` on 1-d float64 arrays."""
+
+    name: ClassVar[str] = ""
+
+    def fit(self, x: np.ndarray, feature: str) -> Elementary:  # noqa: ARG002
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **asdict(self)}
+
+
+@dataclass
+class Log(Elementary):
+    """``y = log(x + offset)``; heavy-tailed positive features (pT, E, MET) become Gaussian-like.
+
+    Arguments:
+        offset: added before the log; use it for features that can be 0 (zero padding).
+    """
+
+    name: ClassVar[str] = "log"
+    offset: float = 0.0
+
+    def fit(self, x: np.ndarray, feature: str) -> Log:
+        low = float(np.min(x + self.offset))
+        if low <= 0:
+            msg = (
+                f"feature {feature!r}: 'log' needs x + offset > 0, found minimum {low:g} "
+                f"(offset {self.offset:g}); give a larger offset, e.g. {{log: {{offset: 1.0}}}}"
+            )
+            raise HepgenError(msg)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x + self.offset)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return np.exp(y) - self.offset
+
+
+@dataclass
+class Standard(Elementary):
+    """``y = (x - mean) / std`` with mean and std of the training split."""
+
+    name: ClassVar[str] = "standard"
+    mean: float = 0.0
+    std: float = 1.0
+
+    def fit(self, x: np.ndarray, feature: str) -> Standard:
+        self.mean, self.std = float(np.mean(x)), float(np.std(x))
+        if not self.std > 1e-12 * max(1.0, abs(self.mean)):
+            msg = f"feature {feature!r}: 'standard' cannot scale a zero-variance feature (every value {self.mean:g})"
+            raise HepgenError(msg)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return y * self.std + self.mean
+
+
+@dataclass
+class MinMax(Elementary):
+    """Affine map of the training range [min, max] onto [low, high] (default [0, 1])."""
+
+    name: ClassVar[str] = "minmax"
+    low: float = 0.0
+    high: float = 1.0
+    min: float = 0.0
+    max: float = 1.0
+
+    def fit(self, x: np.ndarray, feature: str) -> MinMax:
+        self.min, self.max = float(np.min(x)), float(np.max(x))
+        if not self.max > self.min or not self.high > self.low:
+            msg = (
+                f"feature {feature!r}: 'minmax' needs a range, found data [{self.min:g}, {self.max:g}] "
+                f"and target [{self.low:g}, {self.high:g}]"
+            )
+            raise HepgenError(msg)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return self.low + (x - self.min) * (self.high - self.low) / (self.max - self.min)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return self.min + (y - self.low) * (self.max - self.min) / (self.high - self.low)
+
+
+@dataclass
+class Logit(Elementary):
+    """``y = log(x / (1 - x))`` for features in the open interval (0, 1) (e.g. after minmax)."""
+
+    name: ClassVar[str] = "logit"
+
+    def fit(self, x: np.ndarray, feature: str) -> Logit:
+        if np.any(x <= 0) or np.any(x >= 1):
+            msg = (
+                f"feature {feature!r}: 'logit' needs values in (0, 1), found "
+                f"[{float(np.min(x)):g}, {float(np.max(x)):g}]; use minmax with low > 0 and high < 1 first"
+            )
+            raise HepgenError(msg)
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x) - np.log1p(-x)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-y))
+
+
+ELEMENTARY: dict[str, type[Elementary]] = {c.name: c for c in (Log, Standard, MinMax, Logit)}
+
+
+def make(item: str | dict[str, Any], feature: str = "?") -> Elementary:
+    """Build an elementary transform from a config item: ``"log"`` or ``{"log": {"offset": 1}}``
+    or a stored ``{"name": "log", "offset": 1}``."""
+    if isinstance(item, str):
+        name, params = item, {}
+    elif "name" in item:
+        params = dict(item)
+        name = params.pop("name")
+    elif len(item) == 1:
+        name, params = next(iter(item.items()))
+        params = dict(params or {})
+    else:
+        msg = f"feature {feature!r}: a transform item is a name or a one-key mapping, found {item!r}"
+        raise HepgenError(msg)
+    if name not in ELEMENTARY:
+        msg = f"feature {feature!r}: unknown transform {name!r}; known: {sorted(ELEMENTARY)}"
+        raise HepgenError(msg)
+    try:
+        return ELEMENTARY[name](**params)
+    except TypeError as err:
+        msg = f"feature {feature!r}: bad parameters {params!r} for transform {name!r}: {err}"
+        raise HepgenError(msg) from err

@@ -1,0 +1,116 @@
+"""Run-time helpers shared by every stage: logging, atomic writes, seeding, device choice."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import random
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "HepgenError",
+    "atomic_path",
+    "derive_seed",
+    "pick_device",
+    "script_logging",
+    "seed_everything",
+]
+
+
+class HepgenError(RuntimeError):
+    """An error in the user's input or config, reported with one clear message."""
+
+
+def script_logging(log_path: str | os.PathLike | None, level: int = logging.INFO) -> logging.Logger:
+    """Send ``logging`` records and stderr of a workflow script to its Snakemake log file.
+
+    Arguments:
+        log_path: the rule's ``log[0]``; ``None`` keeps stderr.
+        level: the root logger level.
+
+    Returns:
+        The ``hepgen`` logger.
+    """
+    if log_path is not None:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        sys.stderr = open(log_path, "w", buffering=1)  # noqa: SIM115 - lives as long as the script
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    return logging.getLogger("hepgen")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` and rename it onto ``path`` on success.
+
+    A writer that fails or is killed leaves no file under the final name; the temporary
+    file is removed when the block raises.
+
+    Arguments:
+        path: the final output path.
+    """
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def derive_seed(master: int, *names: object) -> int:
+    """A stable seed in [0, 2**31) for one random source, derived from the config's master seed.
+
+    Arguments:
+        master: the config's ``seed``.
+        names: what the source is, e.g. ``("simulate", "dy_mumu", 3)``.
+    """
+    text = "/".join(str(n) for n in (master, *names))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little") >> 1
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, NumPy and PyTorch global generators and return a NumPy generator.
+
+    Arguments:
+        seed: a non-negative integer from the config.
+    """
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - libraries that still use the global state
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
+
+
+def pick_device(name: str = "auto") -> str:
+    """Return ``"cuda"`` when requested or available (``"auto"``), else ``"cpu"``.
+
+    Arguments:
+        name: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    """
+    import torch
+
+    if name not in {"auto", "cpu", "cuda"}:
+        msg = f"device must be 'auto', 'cpu' or 'cuda', found {name!r}"
+        raise HepgenError(msg)
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        msg = "device 'cuda' was requested but torch.cuda.is_available() is False"
+        raise HepgenError(msg)
+    return name

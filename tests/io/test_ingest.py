@@ -1,0 +1,179 @@
+"""Ingestion of flat, jagged polar, jagged Cartesian and NanoAOD-style ntuples."""
+
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+import vector
+from conftest import random_objects, write_tree
+
+from hepgen.io import DatasetSpec, ingest
+from hepgen.runtime import HepgenError
+
+
+def _jagged_files(tmp_path, rng, n=300):
+    obj = random_objects(rng, n)
+    v = vector.zip({"pt": obj["pt"], "eta": obj["eta"], "phi": obj["phi"], "mass": obj["mass"]})
+    met = {"met": rng.exponential(20.0, n), "met_phi": rng.uniform(-np.pi, np.pi, n)}
+    polar = write_tree(
+        tmp_path / "polar.root",
+        {"jet": ak.zip({"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}), **met, "weight": np.ones(n)},
+    )
+    cartesian = write_tree(
+        tmp_path / "cartesian.root",
+        {
+            "jet": ak.zip({"px": v.px, "py": v.py, "pz": v.pz, "e": v.E}),
+            "met_px": met["met"] * np.cos(met["met_phi"]),
+            "met_py": met["met"] * np.sin(met["met_phi"]),
+            "weight": np.ones(n),
+        },
+    )
+    return polar, cartesian, obj
+
+
+def _spec(path, kinematics, met, **obj):
+    entry = {"name": "jet", "prefix": "jet_", "kinematics": kinematics, "max": 3, **obj}
+    return DatasetSpec.from_config({"files": [str(path)], "objects": [entry], "met": met, "weight": "weight"})
+
+
+def test_polar_and_cartesian_give_the_same_table(tmp_path, rng):
+    polar, cartesian, _ = _jagged_files(tmp_path, rng)
+    a, _ = ingest(_spec(polar, "ptetaphie", {"pt": "met", "phi": "met_phi"}, min_pt=20.0, max_abs_eta=2.5))
+    b, _ = ingest(_spec(cartesian, "pxpypze", {"px": "met_px", "py": "met_py"}, min_pt=20.0, max_abs_eta=2.5))
+    assert list(a.columns) == list(b.columns)
+    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_objects_are_selected_ordered_and_padded(tmp_path, rng):
+    polar, _, obj = _jagged_files(tmp_path, rng)
+    table, stats = ingest(
+        _spec(polar, "ptetaphie", None, min_pt=20.0, max_abs_eta=2.5, multiplicity=True)
+    )
+    assert stats["events"] == len(table) == 300
+    keep = (obj["pt"] > 20.0) & (abs(obj["eta"]) < 2.5)
+    np.testing.assert_array_equal(table["n_jet"], ak.to_numpy(ak.sum(keep, axis=1)))
+    pts = table[["jet1_pt", "jet2_pt", "jet3_pt"]].to_numpy()
+    assert np.all(np.diff(pts, axis=1) <= 0), "objects must be pT-ordered"
+    present = pts > 0
+    assert np.all(pts[present] > 20.0)
+    for k in (1, 2, 3):
+        absent = table[f"jet{k}_pt"] == 0
+        assert (table.loc[absent, [f"jet{k}_eta", f"jet{k}_phi", f"jet{k}_e"]] == 0).all().all()
+    expected_lead = ak.to_numpy(ak.fill_none(ak.max(obj["pt"][keep], axis=1), 0.0))
+    np.testing.assert_allclose(table["jet1_pt"], expected_lead)
+
+
+def test_min_multiplicity_removes_events(tmp_path, rng):
+    polar, _, obj = _jagged_files(tmp_path, rng)
+    table, stats = ingest(_spec(polar, "ptetaphie", None, min=2))
+    expected = int(np.sum(ak.to_numpy(ak.num(obj["pt"])) >= 2))
+    assert len(table) == expected
+    assert stats["removed"]["jet"] == 300 - expected
+
+
+def test_nanoaod_naming_by_prefix(tmp_path, rng):
+    obj = random_objects(rng, 200)
+    path = write_tree(
+        tmp_path / "nano.root",
+        {
+            "Jet": ak.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")}),
+            "MET_pt": rng.exponential(20.0, 200),
+            "MET_phi": rng.uniform(-np.pi, np.pi, 200),
+        },
+        tree="Events",
+    )
+    with __import__("uproot").open(path) as f:
+        assert "nJet" in f["Events"].keys()
+    spec = DatasetSpec.from_config(
+        {
+            "files": [str(path)],
+            "tree": "Events",
+            "objects": [{"name": "jet", "prefix": "Jet_", "kinematics": "ptetaphim", "max": 2}],
+            "met": {"pt": "MET_pt", "phi": "MET_phi"},
+        }
+    )
+    table, _ = ingest(spec)
+    lead = ak.to_numpy(ak.fill_none(ak.max(obj["pt"], axis=1), 0.0))
+    np.testing.assert_allclose(table["jet1_pt"], lead)
+    energy = table["jet1_e"][table["jet1_pt"] > 0]
+    assert np.all(energy >= table["jet1_pt"][table["jet1_pt"] > 0])
+
+
+def test_several_files_by_glob_and_small_steps(tmp_path, rng):
+    for i in range(3):
+        obj = random_objects(rng, 100)
+        write_tree(tmp_path / f"part{i}.root", {"jet": ak.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")})})
+    spec = DatasetSpec.from_config(
+        {
+            "files": [str(tmp_path / "part*.root")],
+            "objects": [{"name": "jet", "prefix": "jet_", "kinematics": "ptetaphim", "max": 2}],
+        }
+    )
+    big, stats = ingest(spec)
+    small, _ = ingest(spec, step_size=50)
+    assert len(stats["files"]) == 3 and len(big) == 300
+    np.testing.assert_array_equal(big.to_numpy(), small.to_numpy())
+
+
+def test_real_cms_dimuon_flat_branches(shared_zmumu):
+    slots = {f: [f"{f}1", f"{f}2"] for f in ("px", "py", "pz")} | {"e": ["E1", "E2"]}
+    spec = DatasetSpec.from_config(
+        {
+            "files": [str(shared_zmumu)],
+            "objects": [{"name": "mu", "kinematics": "pxpypze", "max": 2, "min": 2, "branches": slots}],
+            "scalars": ["M"],
+        }
+    )
+    table, _ = ingest(spec)
+    assert len(table) == 2304
+    mu = [vector.array({"pt": table[f"mu{k}_pt"], "eta": table[f"mu{k}_eta"], "phi": table[f"mu{k}_phi"], "E": table[f"mu{k}_e"]}) for k in (1, 2)]
+    mass = (mu[0] + mu[1]).mass
+    np.testing.assert_allclose(mass, table["M"], rtol=1e-3, atol=0.05)
+    assert 80 < np.median(mass) < 100
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"files": ["nope.root"]}, "does not exist"),
+        ({"tree": "evnts"}, "no tree 'evnts'"),
+        ({"objects": [{"name": "mu", "prefix": "lep_", "max": 2}]}, "closest"),
+    ],
+)
+def test_bad_input_names_the_culprit(tmp_path, rng, change, match):
+    polar, _, _ = _jagged_files(tmp_path, rng)
+    entry = {"files": [str(polar)], "tree": "events", "objects": [{"name": "jet", "prefix": "jet_", "max": 2}]}
+    with pytest.raises(HepgenError, match=match):
+        ingest(DatasetSpec.from_config({**entry, **change}))
+
+
+def test_truncated_and_fake_root_files(tmp_path, rng):
+    polar, _, _ = _jagged_files(tmp_path, rng)
+    truncated = tmp_path / "truncated.root"
+    truncated.write_bytes(polar.read_bytes()[: polar.stat().st_size // 2])
+    fake = tmp_path / "fake.root"
+    fake.write_text("not a ROOT file\n")
+    for path in (truncated, fake):
+        spec = DatasetSpec.from_config({"files": [str(path)], "objects": [{"name": "jet", "prefix": "jet_", "max": 2}]})
+        with pytest.raises(HepgenError, match=str(path.name)):
+            ingest(spec)
+
+
+def test_nan_and_empty_and_mismatched(tmp_path):
+    nan = write_tree(tmp_path / "nan.root", {"met": np.array([1.0, np.nan, 3.0]), "met_phi": np.zeros(3)})
+    spec = DatasetSpec.from_config({"files": [str(nan)], "met": {"pt": "met", "phi": "met_phi"}})
+    with pytest.raises(HepgenError, match="'met' holds 1 NaN/inf"):
+        ingest(spec)
+    empty = write_tree(tmp_path / "empty.root", {"met": np.zeros(0), "met_phi": np.zeros(0)})
+    spec = DatasetSpec.from_config({"files": [str(empty)], "met": {"pt": "met", "phi": "met_phi"}})
+    with pytest.raises(HepgenError, match="empty"):
+        ingest(spec)
+    bad = write_tree(
+        tmp_path / "mismatch.root",
+        {"a_pt": ak.Array([[1.0, 2.0], [3.0]]), "a_eta": ak.Array([[0.1], [0.2]]),
+         "a_phi": ak.Array([[0.1, 0.2], [0.3]]), "a_e": ak.Array([[1.0, 2.0], [3.0]])},
+    )
+    spec = DatasetSpec.from_config({"files": [str(bad)], "objects": [{"name": "a", "prefix": "a_", "max": 2}]})
+    with pytest.raises(HepgenError, match="differ in length at entry 0"):
+        ingest(spec)

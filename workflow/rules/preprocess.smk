@@ -1,0 +1,23 @@
+rule preprocess_split:
+    input:
+        table="results/{dataset}/events.parquet",
+    output:
+        train="results/{dataset}/split/train.parquet",
+        val="results/{dataset}/split/val.parquet",
+        test="results/{dataset}/split/test.parquet",
+        transform="results/{dataset}/split/transform.json",
+    params:
+        split=config["preprocess"]["split"],
+        transforms=config["preprocess"]["transforms"],
+        seed=lambda w: seed_for("split", w.dataset),
+        config=lambda w: provenance_config(w),
+    log:
+        "logs/preprocess/{dataset}.log",
+    benchmark:
+        "benchmarks/preprocess/{dataset}.tsv"
+    threads: config["resources"]["preprocess"]["threads"]
+    resources:
+        mem_mb=resources_for("preprocess", "mem_mb"),
+        runtime=resources_for("preprocess", "runtime"),
+    script:
+        "../../scripts/preprocess.py"
