@@ -1,9 +1,10 @@
 """Snakemake adapter: event table → train/val/test split and the transform fitted on train."""
 
+import pandas as pd
+
 from hepgen.preprocessing import Transform, split_table
 from hepgen.provenance import provenance
 from hepgen.runtime import atomic_path, script_logging
-import pandas as pd
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821

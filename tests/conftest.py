@@ -12,7 +12,9 @@ import uproot
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
-def random_objects(rng: np.random.Generator, n_events: int, max_objects: int = 4) -> dict[str, ak.Array]:
+def random_objects(
+    rng: np.random.Generator, n_events: int, max_objects: int = 4
+) -> dict[str, ak.Array]:
     """Jagged (pt, eta, phi, mass) of random objects; pt in GeV, not ordered."""
     counts = rng.integers(0, max_objects + 1, size=n_events)
     total = int(counts.sum())

@@ -18,7 +18,11 @@ def _jagged_files(tmp_path, rng, n=300):
     met = {"met": rng.exponential(20.0, n), "met_phi": rng.uniform(-np.pi, np.pi, n)}
     polar = write_tree(
         tmp_path / "polar.root",
-        {"jet": ak.zip({"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}), **met, "weight": np.ones(n)},
+        {
+            "jet": ak.zip({"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}),
+            **met,
+            "weight": np.ones(n),
+        },
     )
     cartesian = write_tree(
         tmp_path / "cartesian.root",
@@ -34,13 +38,19 @@ def _jagged_files(tmp_path, rng, n=300):
 
 def _spec(path, kinematics, met, **obj):
     entry = {"name": "jet", "prefix": "jet_", "kinematics": kinematics, "max": 3, **obj}
-    return DatasetSpec.from_config({"files": [str(path)], "objects": [entry], "met": met, "weight": "weight"})
+    return DatasetSpec.from_config(
+        {"files": [str(path)], "objects": [entry], "met": met, "weight": "weight"}
+    )
 
 
 def test_polar_and_cartesian_give_the_same_table(tmp_path, rng):
     polar, cartesian, _ = _jagged_files(tmp_path, rng)
-    a, _ = ingest(_spec(polar, "ptetaphie", {"pt": "met", "phi": "met_phi"}, min_pt=20.0, max_abs_eta=2.5))
-    b, _ = ingest(_spec(cartesian, "pxpypze", {"px": "met_px", "py": "met_py"}, min_pt=20.0, max_abs_eta=2.5))
+    a, _ = ingest(
+        _spec(polar, "ptetaphie", {"pt": "met", "phi": "met_phi"}, min_pt=20.0, max_abs_eta=2.5)
+    )
+    b, _ = ingest(
+        _spec(cartesian, "pxpypze", {"px": "met_px", "py": "met_py"}, min_pt=20.0, max_abs_eta=2.5)
+    )
     assert list(a.columns) == list(b.columns)
     np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-9, atol=1e-9)
 
@@ -103,7 +113,10 @@ def test_nanoaod_naming_by_prefix(tmp_path, rng):
 def test_several_files_by_glob_and_small_steps(tmp_path, rng):
     for i in range(3):
         obj = random_objects(rng, 100)
-        write_tree(tmp_path / f"part{i}.root", {"jet": ak.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")})})
+        write_tree(
+            tmp_path / f"part{i}.root",
+            {"jet": ak.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")})},
+        )
     spec = DatasetSpec.from_config(
         {
             "files": [str(tmp_path / "part*.root")],
@@ -121,13 +134,25 @@ def test_real_cms_dimuon_flat_branches(shared_zmumu):
     spec = DatasetSpec.from_config(
         {
             "files": [str(shared_zmumu)],
-            "objects": [{"name": "mu", "kinematics": "pxpypze", "max": 2, "min": 2, "branches": slots}],
+            "objects": [
+                {"name": "mu", "kinematics": "pxpypze", "max": 2, "min": 2, "branches": slots}
+            ],
             "scalars": ["M"],
         }
     )
     table, _ = ingest(spec)
     assert len(table) == 2304
-    mu = [vector.array({"pt": table[f"mu{k}_pt"], "eta": table[f"mu{k}_eta"], "phi": table[f"mu{k}_phi"], "E": table[f"mu{k}_e"]}) for k in (1, 2)]
+    mu = [
+        vector.array(
+            {
+                "pt": table[f"mu{k}_pt"],
+                "eta": table[f"mu{k}_eta"],
+                "phi": table[f"mu{k}_phi"],
+                "E": table[f"mu{k}_e"],
+            }
+        )
+        for k in (1, 2)
+    ]
     mass = (mu[0] + mu[1]).mass
     np.testing.assert_allclose(mass, table["M"], rtol=1e-3, atol=0.05)
     assert 80 < np.median(mass) < 100
@@ -143,7 +168,11 @@ def test_real_cms_dimuon_flat_branches(shared_zmumu):
 )
 def test_bad_input_names_the_culprit(tmp_path, rng, change, match):
     polar, _, _ = _jagged_files(tmp_path, rng)
-    entry = {"files": [str(polar)], "tree": "events", "objects": [{"name": "jet", "prefix": "jet_", "max": 2}]}
+    entry = {
+        "files": [str(polar)],
+        "tree": "events",
+        "objects": [{"name": "jet", "prefix": "jet_", "max": 2}],
+    }
     with pytest.raises(HepgenError, match=match):
         ingest(DatasetSpec.from_config({**entry, **change}))
 
@@ -155,13 +184,17 @@ def test_truncated_and_fake_root_files(tmp_path, rng):
     fake = tmp_path / "fake.root"
     fake.write_text("not a ROOT file\n")
     for path in (truncated, fake):
-        spec = DatasetSpec.from_config({"files": [str(path)], "objects": [{"name": "jet", "prefix": "jet_", "max": 2}]})
+        spec = DatasetSpec.from_config(
+            {"files": [str(path)], "objects": [{"name": "jet", "prefix": "jet_", "max": 2}]}
+        )
         with pytest.raises(HepgenError, match=str(path.name)):
             ingest(spec)
 
 
 def test_nan_and_empty_and_mismatched(tmp_path):
-    nan = write_tree(tmp_path / "nan.root", {"met": np.array([1.0, np.nan, 3.0]), "met_phi": np.zeros(3)})
+    nan = write_tree(
+        tmp_path / "nan.root", {"met": np.array([1.0, np.nan, 3.0]), "met_phi": np.zeros(3)}
+    )
     spec = DatasetSpec.from_config({"files": [str(nan)], "met": {"pt": "met", "phi": "met_phi"}})
     with pytest.raises(HepgenError, match="'met' holds 1 NaN/inf"):
         ingest(spec)
@@ -171,9 +204,15 @@ def test_nan_and_empty_and_mismatched(tmp_path):
         ingest(spec)
     bad = write_tree(
         tmp_path / "mismatch.root",
-        {"a_pt": ak.Array([[1.0, 2.0], [3.0]]), "a_eta": ak.Array([[0.1], [0.2]]),
-         "a_phi": ak.Array([[0.1, 0.2], [0.3]]), "a_e": ak.Array([[1.0, 2.0], [3.0]])},
+        {
+            "a_pt": ak.Array([[1.0, 2.0], [3.0]]),
+            "a_eta": ak.Array([[0.1], [0.2]]),
+            "a_phi": ak.Array([[0.1, 0.2], [0.3]]),
+            "a_e": ak.Array([[1.0, 2.0], [3.0]]),
+        },
     )
-    spec = DatasetSpec.from_config({"files": [str(bad)], "objects": [{"name": "a", "prefix": "a_", "max": 2}]})
+    spec = DatasetSpec.from_config(
+        {"files": [str(bad)], "objects": [{"name": "a", "prefix": "a_", "max": 2}]}
+    )
     with pytest.raises(HepgenError, match="differ in length at entry 0"):
         ingest(spec)

@@ -59,7 +59,9 @@ def test_minmax_round_trip_and_range(x, low, width):
         return
     step = make({"minmax": {"low": low, "high": low + width}}).fit(x, "f")
     y = step.forward(x)
-    assert y.min() == pytest.approx(low, abs=1e-9) and y.max() == pytest.approx(low + width, abs=1e-9)
+    assert y.min() == pytest.approx(low, abs=1e-9) and y.max() == pytest.approx(
+        low + width, abs=1e-9
+    )
     np.testing.assert_allclose(step.inverse(y), x, rtol=1e-9, atol=1e-9 * np.max(np.abs(x)))
 
 
@@ -118,8 +120,14 @@ def test_split_is_deterministic_disjoint_and_complete(rng):
     ("rules", "match"),
     [
         ([{"match": "*", "chain": ["sqrt"]}], "unknown transform 'sqrt'"),
-        ([{"match": "j1_*", "chain": ["log"]}, {"match": "*", "chain": ["standard"]}], "'j1_pt': 'log' needs.*found minimum 0"),
-        ([{"match": "j1_eta", "chain": ["logit"]}, {"match": "*", "chain": ["standard"]}], "'j1_eta': 'logit'"),
+        (
+            [{"match": "j1_*", "chain": ["log"]}, {"match": "*", "chain": ["standard"]}],
+            "'j1_pt': 'log' needs.*found minimum 0",
+        ),
+        (
+            [{"match": "j1_eta", "chain": ["logit"]}, {"match": "*", "chain": ["standard"]}],
+            "'j1_eta': 'logit'",
+        ),
         ([{"match": "j1_pt", "chain": ["standard"]}], "'j1_eta' matches no rule"),
     ],
 )
@@ -132,7 +140,9 @@ def test_bad_transform_config_names_feature(rng, rules, match):
 def test_zero_variance_and_bad_fractions(rng):
     table = _table(rng).assign(met=5.0)
     with pytest.raises(HepgenError, match="'met'.*zero-variance"):
-        Transform.from_rules(list(table.columns), [{"match": "*", "chain": ["standard"]}]).fit(table)
+        Transform.from_rules(list(table.columns), [{"match": "*", "chain": ["standard"]}]).fit(
+            table
+        )
     with pytest.raises(HepgenError, match="sum to 1"):
         split_table(table, {"train": 0.5, "val": 0.2, "test": 0.2}, seed=0)
 

@@ -5,7 +5,6 @@ from hepgen import models as hepgen_models
 from hepgen.io import expand_files
 from hepgen.runtime import HepgenError, derive_seed
 
-
 validate(config, "../schemas/config.schema.yaml")
 
 DATASETS = list(config["datasets"])
@@ -61,7 +60,9 @@ def chunk_events(wildcards):
 
 def simulate_options(wildcards):
     sim = dataset_config(wildcards)["simulate"]
-    return {k: v for k, v in sim.items() if k not in {"process", "events", "chunks", "ecm"}}
+    return {
+        k: v for k, v in sim.items() if k not in {"process", "events", "chunks", "ecm"}
+    }
 
 
 # ---- ingest ---------------------------------------------------------------------------
@@ -113,8 +114,14 @@ def provenance_config(wildcards, *stages):
 
 def get_final_output():
     return [
-        *expand("results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=MODELS),
-        *expand("results/{dataset}/plots/{model}/features.png", dataset=DATASETS, model=MODELS),
+        *expand(
+            "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=MODELS
+        ),
+        *expand(
+            "results/{dataset}/plots/{model}/features.png",
+            dataset=DATASETS,
+            model=MODELS,
+        ),
         "results/summary/leaderboard.csv",
         "results/summary/leaderboard.md",
     ]

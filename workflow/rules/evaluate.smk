@@ -5,19 +5,21 @@ rule evaluate_model:
         transform="results/{dataset}/split/transform.json",
     output:
         metrics="results/{dataset}/metrics/{model}.json",
+    log:
+        "logs/evaluate/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/evaluate/{dataset}/{model}.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
+    threads: config["resources"]["evaluate"]["threads"]
+    resources:
+        mem_mb=resources_for("evaluate", "mem_mb"),
+        runtime=resources_for("evaluate", "runtime"),
     params:
         seed=lambda w: seed_for("evaluate", w.dataset),
         classifier=config["evaluate"]["classifier"],
         model=lambda w: w.model,
         dataset=lambda w: w.dataset,
         config=lambda w: provenance_config(w, "sample", "evaluate"),
-    log:
-        "logs/evaluate/{dataset}/{model}.log",
-    benchmark:
-        "benchmarks/evaluate/{dataset}/{model}.tsv"
-    threads: config["resources"]["evaluate"]["threads"]
-    resources:
-        mem_mb=resources_for("evaluate", "mem_mb"),
-        runtime=resources_for("evaluate", "runtime"),
     script:
         "../../scripts/evaluate.py"

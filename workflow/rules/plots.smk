@@ -11,17 +11,19 @@ rule plot_histograms:
             subcategory="{model}",
             labels={"model": "{model}", "figure": "features"},
         ),
-    params:
-        model=lambda w: w.model,
-        dataset=lambda w: w.dataset,
     log:
         "logs/plot/{dataset}/{model}.log",
     benchmark:
         "benchmarks/plot/{dataset}/{model}.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
     threads: config["resources"]["plot"]["threads"]
     resources:
         mem_mb=resources_for("plot", "mem_mb"),
         runtime=resources_for("plot", "runtime"),
+    params:
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
     script:
         "../../scripts/plot_histograms.py"
 
@@ -39,16 +41,18 @@ rule plot_leaderboard:
             labels={"table": "leaderboard"},
         ),
         md="results/summary/leaderboard.md",
-    params:
-        datasets=[d for d in DATASETS for m in MODELS],
-        models=[m for d in DATASETS for m in MODELS],
     log:
         "logs/plot/leaderboard.log",
     benchmark:
         "benchmarks/plot/leaderboard.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
     threads: config["resources"]["plot"]["threads"]
     resources:
         mem_mb=resources_for("plot", "mem_mb"),
         runtime=resources_for("plot", "runtime"),
+    params:
+        datasets=[d for d in DATASETS for m in MODELS],
+        models=[m for d in DATASETS for m in MODELS],
     script:
         "../../scripts/leaderboard.py"

@@ -6,18 +6,20 @@ rule preprocess_split:
         val="results/{dataset}/split/val.parquet",
         test="results/{dataset}/split/test.parquet",
         transform="results/{dataset}/split/transform.json",
+    log:
+        "logs/preprocess/{dataset}.log",
+    benchmark:
+        "benchmarks/preprocess/{dataset}.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
+    threads: config["resources"]["preprocess"]["threads"]
+    resources:
+        mem_mb=resources_for("preprocess", "mem_mb"),
+        runtime=resources_for("preprocess", "runtime"),
     params:
         split=config["preprocess"]["split"],
         transforms=config["preprocess"]["transforms"],
         seed=lambda w: seed_for("split", w.dataset),
         config=lambda w: provenance_config(w),
-    log:
-        "logs/preprocess/{dataset}.log",
-    benchmark:
-        "benchmarks/preprocess/{dataset}.tsv"
-    threads: config["resources"]["preprocess"]["threads"]
-    resources:
-        mem_mb=resources_for("preprocess", "mem_mb"),
-        runtime=resources_for("preprocess", "runtime"),
     script:
         "../../scripts/preprocess.py"

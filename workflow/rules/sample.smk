@@ -5,20 +5,22 @@ rule sample_model:
     output:
         samples="results/{dataset}/samples/{model}.parquet",
         info="results/{dataset}/samples/{model}.json",
+    log:
+        "logs/sample/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/sample/{dataset}/{model}.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
+    threads: config["resources"]["sample"]["threads"]
+    resources:
+        mem_mb=resources_for("sample", "mem_mb"),
+        runtime=resources_for("sample", "runtime"),
+        gpu=resources_for("sample", "gpu"),
     params:
         events=config["sample"]["events"],
         batch_size=config["sample"]["batch_size"],
         device=lambda w: training_config(w)["device"],
         seed=lambda w: seed_for("sample", w.dataset, w.model),
         config=lambda w: provenance_config(w, "sample"),
-    log:
-        "logs/sample/{dataset}/{model}.log",
-    benchmark:
-        "benchmarks/sample/{dataset}/{model}.tsv"
-    threads: config["resources"]["sample"]["threads"]
-    resources:
-        mem_mb=resources_for("sample", "mem_mb"),
-        runtime=resources_for("sample", "runtime"),
-        gpu=resources_for("sample", "gpu"),
     script:
         "../../scripts/sample.py"

@@ -6,20 +6,22 @@ rule train_model:
     output:
         model="results/{dataset}/models/{model}/model.pt",
         history="results/{dataset}/models/{model}/history.csv",
+    log:
+        "logs/train/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/train/{dataset}/{model}.tsv"
+    conda:
+        "../../envs/hepgen.yaml"
+    threads: config["resources"]["train"]["threads"]
+    resources:
+        mem_mb=resources_for("train", "mem_mb"),
+        runtime=resources_for("train", "runtime"),
+        gpu=resources_for("train", "gpu"),
     params:
         model_type=lambda w: model_entry(w)["type"],
         params=lambda w: model_entry(w).get("params", {}),
         training=training_config,
         seed=lambda w: seed_for("train", w.dataset, w.model),
         config=lambda w: provenance_config(w),
-    log:
-        "logs/train/{dataset}/{model}.log",
-    benchmark:
-        "benchmarks/train/{dataset}/{model}.tsv"
-    threads: config["resources"]["train"]["threads"]
-    resources:
-        mem_mb=resources_for("train", "mem_mb"),
-        runtime=resources_for("train", "runtime"),
-        gpu=resources_for("train", "gpu"),
     script:
         "../../scripts/train.py"

@@ -109,9 +109,13 @@ def _to_polar(fields: dict[str, ak.Array], kinematics: str) -> dict[str, ak.Arra
     if kinematics == "ptetaphie":
         return {f: fields[f] for f in _OUT_FIELDS}
     if kinematics == "ptetaphim":
-        v = vector.zip({"pt": fields["pt"], "eta": fields["eta"], "phi": fields["phi"], "mass": fields["mass"]})
+        v = vector.zip(
+            {"pt": fields["pt"], "eta": fields["eta"], "phi": fields["phi"], "mass": fields["mass"]}
+        )
     else:
-        v = vector.zip({"px": fields["px"], "py": fields["py"], "pz": fields["pz"], "E": fields["e"]})
+        v = vector.zip(
+            {"px": fields["px"], "py": fields["py"], "pz": fields["pz"], "E": fields["e"]}
+        )
     return {"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}
 
 
@@ -129,7 +133,9 @@ def _object_columns(
     n = ak.to_numpy(ak.num(polar["pt"], axis=1))
     columns: dict[str, np.ndarray] = {}
     padded = {
-        f: ak.to_numpy(ak.fill_none(ak.pad_none(v, obj.max, axis=1, clip=True), 0.0)).astype(np.float64)
+        f: ak.to_numpy(ak.fill_none(ak.pad_none(v, obj.max, axis=1, clip=True), 0.0)).astype(
+            np.float64
+        )
         for f, v in polar.items()
     }
     for k in range(obj.max):
@@ -186,7 +192,9 @@ def _read_file(path: str, spec: DatasetSpec, branches: list[str], step_size: str
         yield _table_chunk(arrays, spec, branches, path, report.tree_entry_start)
 
 
-def ingest(spec: DatasetSpec, *, step_size: str | int = "50 MB") -> tuple[pd.DataFrame, dict[str, Any]]:
+def ingest(
+    spec: DatasetSpec, *, step_size: str | int = "50 MB"
+) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read the spec's ROOT files in bounded steps into one event table.
 
     Arguments:
@@ -216,11 +224,15 @@ def ingest(spec: DatasetSpec, *, step_size: str | int = "50 MB") -> tuple[pd.Dat
     table = pd.concat(parts, ignore_index=True)
     for name, count in removed.items():
         if count:
-            log.info("removed %d of %d events with too few selected '%s' objects", count, entries, name)
+            log.info(
+                "removed %d of %d events with too few selected '%s' objects", count, entries, name
+            )
     if table.empty:
         msg = f"no event of {entries} in {files} passes the object selection"
         raise HepgenError(msg)
-    log.info("ingested %d events (%d columns) from %d files", len(table), table.shape[1], len(files))
+    log.info(
+        "ingested %d events (%d columns) from %d files", len(table), table.shape[1], len(files)
+    )
     stats = {"files": files, "entries": entries, "events": len(table), "removed": removed}
     return table, stats
 

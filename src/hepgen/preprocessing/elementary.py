@@ -145,7 +145,9 @@ def make(item: str | dict[str, Any], feature: str = "?") -> Elementary:
         name, params = next(iter(item.items()))
         params = dict(params or {})
     else:
-        msg = f"feature {feature!r}: a transform item is a name or a one-key mapping, found {item!r}"
+        msg = (
+            f"feature {feature!r}: a transform item is a name or a one-key mapping, found {item!r}"
+        )
         raise HepgenError(msg)
     if name not in ELEMENTARY:
         msg = f"feature {feature!r}: unknown transform {name!r}; known: {sorted(ELEMENTARY)}"

@@ -10,7 +10,9 @@ from hepgen.runtime import HepgenError
 __all__ = ["split_table"]
 
 
-def split_table(table: pd.DataFrame, fractions: dict[str, float], *, seed: int) -> dict[str, pd.DataFrame]:
+def split_table(
+    table: pd.DataFrame, fractions: dict[str, float], *, seed: int
+) -> dict[str, pd.DataFrame]:
     """Shuffle with ``seed`` and cut into consecutive parts of the given fractions.
 
     Arguments:
