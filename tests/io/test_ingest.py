@@ -6,7 +6,7 @@ import awkward as ak
 import numpy as np
 import pytest
 import vector
-from conftest import random_objects, write_tree
+from ntuples import random_objects, write_tree
 
 from hepgen.io import DatasetSpec, ingest
 from hepgen.runtime import HepgenError

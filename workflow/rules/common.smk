@@ -1,11 +1,10 @@
 # Helpers, validation and target lists; other rule files hold only rules.
-from snakemake.utils import validate
-
 from hepgen import models as hepgen_models
+from hepgen.config import validate_config
 from hepgen.io import expand_files
 from hepgen.runtime import HepgenError, derive_seed
 
-validate(config, "../schemas/config.schema.yaml")
+validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 
 DATASETS = list(config["datasets"])
 MODELS = {entry["name"]: entry for entry in config["models"]}

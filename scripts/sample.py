@@ -1,0 +1,51 @@
+"""Snakemake adapter: draw events from a trained generator and write them in physical units."""
+
+import json
+from typing import Any
+
+import torch
+
+from hepgen.checkpoint import load_checkpoint
+from hepgen.preprocessing import Transform
+from hepgen.provenance import provenance
+from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging
+from hepgen.sampling import sample_events
+
+
+def main(smk: Any) -> None:
+    """Load the checkpoint and transform, sample, write the table and the info JSON."""
+    script_logging(smk.log[0] if smk.log else None)
+    torch.set_num_threads(max(1, int(smk.threads)))
+    device = pick_device(smk.params.device)
+    model, meta = load_checkpoint(smk.input.model, device=device)
+    transform = Transform.load(smk.input.transform)
+    if list(transform.features) != meta["features"]:
+        msg = (
+            f"checkpoint {smk.input.model} was trained on features {meta['features']}, "
+            f"but {smk.input.transform} has {list(transform.features)}"
+        )
+        raise HepgenError(msg)
+    p = smk.params
+    table, info = sample_events(
+        model,
+        p.events,
+        seed=p.seed,
+        batch_size=p.batch_size,
+        inverse=transform.inverse,
+        device=device,
+    )
+    with atomic_path(smk.output.samples) as tmp:
+        table.to_parquet(tmp, index=False)
+    settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
+    info |= {
+        "model": str(smk.input.model),
+        "type": meta["type"],
+        "params": meta["params"],
+        "provenance": provenance(getattr(p, "config", settings), p.seed),
+        "training_provenance": meta.get("extra", {}).get("provenance"),
+    }
+    with atomic_path(smk.output.info) as tmp:
+        tmp.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+
+
+main(snakemake)  # noqa: F821 - defined by Snakemake's script directive

@@ -1,0 +1,57 @@
+"""Snakemake adapter: train one generator on the transformed training split."""
+
+import dataclasses
+import time
+from typing import Any
+
+import pandas as pd
+import torch
+
+from hepgen.checkpoint import save_checkpoint
+from hepgen.models import build
+from hepgen.preprocessing import Transform
+from hepgen.provenance import provenance
+from hepgen.runtime import atomic_path, pick_device, script_logging
+from hepgen.training import TrainConfig
+
+
+def main(smk: Any) -> None:
+    """Read the splits and transform, train, write the checkpoint and the history."""
+    log = script_logging(smk.log[0] if smk.log else None)
+    torch.set_num_threads(max(1, int(smk.threads)))
+    transform = Transform.load(smk.input.transform)
+    train_table = pd.read_parquet(smk.input.train)
+    val_table = pd.read_parquet(smk.input.val)
+    config = TrainConfig.from_dict({**smk.params.training, "seed": smk.params.seed})
+    model = build(
+        smk.params.model_type, len(transform.features), smk.params.params, seed=smk.params.seed
+    )
+    log.info("training %s on %d events with %s", smk.params.model_type, len(train_table), config)
+    start = time.perf_counter()
+    history = model.fit(
+        transform.forward(train_table),
+        transform.forward(val_table),
+        config,
+        weights=train_table["weight"].to_numpy() if "weight" in train_table else None,
+        val_weights=val_table["weight"].to_numpy() if "weight" in val_table else None,
+    )
+    extra = {
+        "provenance": provenance(smk.params.config, smk.params.seed),
+        "device": pick_device(config.device),
+        "seconds": time.perf_counter() - start,
+    }
+    save_checkpoint(
+        smk.output.model,
+        model,
+        type=smk.params.model_type,
+        params=smk.params.params,
+        features=transform.features,
+        training=dataclasses.asdict(config),
+        history=history,
+        extra=extra,
+    )
+    with atomic_path(smk.output.history) as tmp:
+        pd.DataFrame(history).to_csv(tmp, index=False)
+
+
+main(snakemake)  # noqa: F821 - defined by Snakemake's script directive

@@ -1,0 +1,162 @@
+"""Hard processes for the built-in Pythia8 source: settings tables and their options."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pythia8mc
+
+from hepgen.runtime import HepgenError
+
+__all__ = ["PROCESSES", "Process", "SemileptonicVeto", "process_options"]
+
+_LEPTON_ID = {"e": (11,), "mu": (13,), "any": (11, 13)}  # charged-lepton PDG ids per option value
+
+
+@dataclass(frozen=True)
+class Process:
+    """A named hard process.
+
+    Arguments:
+        name: the config name (``simulate.process``).
+        description: one line for logs and docs.
+        defaults: every option with its default value.
+        choices: the allowed values of string options.
+        settings: maps the full option dict to Pythia ``readString`` lines.
+        hook: optional factory of a process-level veto (``pythia8mc.UserHooks``).
+    """
+
+    name: str
+    description: str
+    defaults: dict[str, Any]
+    choices: dict[str, tuple[str, ...]]
+    settings: Callable[[dict[str, Any]], list[str]]
+    hook: Callable[[dict[str, Any]], pythia8mc.UserHooks] | None = field(default=None)
+
+
+class SemileptonicVeto(pythia8mc.UserHooks):
+    """Keep tt̄ events with exactly one W → ℓν (ℓ in ``leptons``) and one W → qq'.
+
+    The veto acts on the process record (after resonance decays, before showers and
+    hadronisation), so rejected events cost almost nothing and Pythia's ``sigmaGen``
+    already includes the acceptance.
+
+    Arguments:
+        leptons: accepted charged-lepton PDG ids (absolute values).
+    """
+
+    def __init__(self, leptons: tuple[int, ...]) -> None:
+        super().__init__()
+        self.leptons = frozenset(leptons)
+        self.tried = 0
+        self.accepted = 0
+
+    def canVetoProcessLevel(self) -> bool:  # noqa: N802 - Pythia's name
+        return True
+
+    def doVetoProcessLevel(self, process: pythia8mc.Event) -> bool:  # noqa: N802
+        self.tried += 1
+        leptonic = hadronic = 0
+        for i in range(process.size()):
+            particle = process[i]
+            if abs(particle.id()) != 24 or particle.daughter1() <= 0:
+                continue
+            first, last = particle.daughter1(), max(particle.daughter1(), particle.daughter2())
+            ids = {abs(process[j].id()) for j in range(first, last + 1)}
+            leptonic += bool(ids & self.leptons)
+            hadronic += max(ids) <= 5  # W → q q' (q = d, u, s, c, b)
+        keep = leptonic == 1 and hadronic == 1
+        self.accepted += keep
+        return not keep
+
+
+def _decay_lines(boson: int, leptons: tuple[int, ...], quarks: bool = False) -> list[str]:
+    products = (*range(1, 6), *leptons) if quarks else leptons
+    return [f"{boson}:onMode = off", f"{boson}:onIfAny = {' '.join(map(str, products))}"]
+
+
+def _dy_ll(opts: dict[str, Any]) -> list[str]:
+    return [
+        "WeakSingleBoson:ffbar2gmZ = on",  # q q̄ → γ*/Z (interference included)
+        f"PhaseSpace:mHatMin = {float(opts['mll_min'])}",  # lower cut on m(ℓℓ) [GeV]
+        *_decay_lines(23, _LEPTON_ID[opts["lepton"]]),  # γ*/Z → chosen flavour only
+    ]
+
+
+def _ttbar_semilep(opts: dict[str, Any]) -> list[str]:
+    # Pythia cannot pick "one W leptonic, the other hadronic" at random per event, and forcing
+    # W+ → ℓν with W- → qq' (onPosIfAny/onNegIfAny) would bias the lepton charge. Instead both
+    # W decay to quarks or the chosen leptons, and SemileptonicVeto keeps the events with exactly
+    # one leptonic W; the branching ratios and the veto acceptance are both in sigmaGen.
+    return [
+        "Top:gg2ttbar = on",
+        "Top:qqbar2ttbar = on",
+        *_decay_lines(24, _LEPTON_ID[opts["lepton"]], quarks=True),
+    ]
+
+
+def _z_gamma(opts: dict[str, Any]) -> list[str]:
+    return [
+        "WeakBosonAndParton:ffbar2gmZgm = on",  # q q̄ → γ*/Z γ
+        f"PhaseSpace:pTHatMin = {float(opts['pthat_min'])}",  # photon pT of the 2 → 2 [GeV]
+        f"23:mMin = {float(opts['mll_min'])}",  # lower cut on m(ℓℓ) of the γ*/Z [GeV]
+        *_decay_lines(23, _LEPTON_ID[opts["lepton"]]),
+    ]
+
+
+PROCESSES: dict[str, Process] = {
+    "dy_ll": Process(
+        name="dy_ll",
+        description="pp → Z/γ* → ℓ+ℓ-",
+        defaults={"lepton": "mu", "mll_min": 50.0},
+        choices={"lepton": ("mu", "e")},
+        settings=_dy_ll,
+    ),
+    "ttbar_semilep": Process(
+        name="ttbar_semilep",
+        description="pp → tt̄ → (bℓν)(bqq')",
+        defaults={"lepton": "mu"},
+        choices={"lepton": ("mu", "e", "any")},
+        settings=_ttbar_semilep,
+        hook=lambda opts: SemileptonicVeto(_LEPTON_ID[opts["lepton"]]),
+    ),
+    "z_gamma": Process(
+        name="z_gamma",
+        description="pp → Z/γ* γ → ℓ+ℓ-γ",
+        defaults={"lepton": "mu", "mll_min": 50.0, "pthat_min": 10.0},
+        choices={"lepton": ("mu", "e")},
+        settings=_z_gamma,
+    ),
+}
+
+
+def process_options(name: str, options: Mapping[str, Any]) -> tuple[Process, dict[str, Any]]:
+    """Look up a process and merge the given options over its defaults.
+
+    Arguments:
+        name: a key of ``PROCESSES``.
+        options: process options only (a subset of ``Process.defaults``).
+
+    Returns:
+        The process and its complete option dict.
+    """
+    if name not in PROCESSES:
+        msg = f"simulate.process: unknown process {name!r}; valid processes: {sorted(PROCESSES)}"
+        raise HepgenError(msg)
+    process = PROCESSES[name]
+    merged = dict(process.defaults)
+    for key, value in options.items():
+        if key not in merged:
+            msg = f"simulate: process {name!r} has no option {key!r}; valid: {sorted(merged)}"
+            raise HepgenError(msg)
+        allowed = process.choices.get(key)
+        if allowed is not None and value not in allowed:
+            msg = f"simulate.{key}: expected one of {list(allowed)} for {name!r}, found {value!r}"
+            raise HepgenError(msg)
+        if allowed is None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            msg = f"simulate.{key}: expected a number for {name!r}, found {value!r}"
+            raise HepgenError(msg)
+        merged[key] = value
+    return process, merged

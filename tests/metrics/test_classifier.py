@@ -1,0 +1,70 @@
+"""Tests of the classifier two-sample test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from hepgen.metrics.classifier import classifier_auc, make_classifier
+from hepgen.runtime import HepgenError
+
+
+def test_same_distribution_gives_one_half() -> None:
+    rng = np.random.default_rng(0)
+    truth, generated = rng.normal(size=(3000, 3)), rng.normal(size=(3000, 3))
+    assert classifier_auc(truth, generated, seed=1, max_iter=50) == pytest.approx(0.5, abs=0.05)
+
+
+def test_separated_samples_give_one() -> None:
+    rng = np.random.default_rng(1)
+    truth, generated = rng.normal(size=(1000, 2)), rng.normal(size=(1500, 2)) + [10.0, 0.0]
+    assert classifier_auc(truth, generated, seed=1, max_iter=20) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_moderate_shift_is_seen_below_the_optimal_auc() -> None:
+    # Best possible AUC for unit Gaussians shifted by 0.5 in one of three features:
+    # Phi(0.5 / sqrt(2)) = 0.638; a trained classifier approaches it from below.
+    rng = np.random.default_rng(2)
+    truth = pd.DataFrame(rng.normal(size=(4000, 3)), columns=["a", "b", "c"])
+    generated = pd.DataFrame(rng.normal(size=(4000, 3)), columns=["a", "b", "c"])
+    generated["a"] += 0.5
+    auc = classifier_auc(truth, generated, seed=3, max_iter=100)
+    assert 0.56 < auc < norm.cdf(0.5 / np.sqrt(2)) + 0.03
+
+
+def test_weights_are_honoured() -> None:
+    rng = np.random.default_rng(3)
+    truth = rng.normal(size=4000)
+    flat = rng.uniform(-4.0, 4.0, 4000)
+    weighted = classifier_auc(truth, flat, (None, norm.pdf(flat)), seed=0, max_iter=50)
+    unweighted = classifier_auc(truth, flat, seed=0, max_iter=50)
+    assert weighted == pytest.approx(0.5, abs=0.06)
+    assert unweighted > 0.75
+
+
+def test_same_seed_same_auc() -> None:
+    rng = np.random.default_rng(4)
+    truth, generated = rng.normal(size=(600, 2)), rng.normal(size=(800, 2)) + 0.2
+    first = classifier_auc(truth, generated, seed=7, max_iter=30)
+    assert classifier_auc(truth, generated, seed=7, max_iter=30) == first
+
+
+def test_too_few_events_says_found_and_needed() -> None:
+    rng = np.random.default_rng(5)
+    with pytest.raises(HepgenError, match=r"classifier AUC.*at least 40 generated.*found 39"):
+        classifier_auc(rng.normal(size=(100, 2)), rng.normal(size=(39, 2)))
+
+
+def test_nan_in_truth_names_the_column() -> None:
+    truth = pd.DataFrame({"met": np.linspace(0.0, 100.0, 100), "met_phi": np.zeros(100)})
+    truth.loc[5, "met"] = np.nan
+    with pytest.raises(HepgenError, match=r"classifier AUC.*truth.*'met': 1"):
+        classifier_auc(truth, truth.fillna(0.0))
+
+
+def test_unknown_option_is_named() -> None:
+    with pytest.raises(HepgenError, match="max_depht"):
+        make_classifier(seed=0, options={"max_depht": 3})
+    assert make_classifier(seed=4, options={"max_leaf_nodes": 7}).get_params()["random_state"] == 4

@@ -1,0 +1,43 @@
+"""Tests of the shared metric input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hepgen.metrics.inputs import as_table, column_weights, pair_weights
+from hepgen.runtime import HepgenError
+
+
+def test_arrays_become_named_float_columns() -> None:
+    table = as_table(np.arange(6).reshape(3, 2), features=None, metric="m", role="truth")
+    assert list(table.columns) == ["x0", "x1"]
+    assert table.dtypes.tolist() == [np.float64, np.float64]
+    with pytest.raises(HepgenError, match=r"shape \(n,\) or \(n, d\).*\(2, 2, 2\)"):
+        as_table(np.zeros((2, 2, 2)), features=None, metric="m", role="truth")
+
+
+def test_non_numeric_feature_is_named() -> None:
+    table = pd.DataFrame({"mu1_pt": ["a", "b"]})
+    with pytest.raises(HepgenError, match=r"m: the generated feature columns \['mu1_pt'\]"):
+        as_table(table, features=["mu1_pt"], metric="m", role="generated")
+
+
+def test_weight_column_of_each_table() -> None:
+    truth = pd.DataFrame({"met": [1.0, 2.0], "weight": [0.5, 1.5]})
+    generated = pd.DataFrame({"met": [1.0, 2.0, 3.0]})
+    w_truth, w_generated = column_weights(truth, generated, "weight", metric="m")
+    np.testing.assert_array_equal(w_truth, [0.5, 1.5])
+    assert w_generated is None
+    assert column_weights(truth, generated, None, metric="m") == (None, None)
+    truth.loc[1, "weight"] = np.nan
+    with pytest.raises(HepgenError, match=r"column 'weight'.*truth weights.*1 NaN/inf"):
+        column_weights(truth, generated, "weight", metric="m")
+
+
+def test_weights_must_be_a_pair() -> None:
+    with pytest.raises(HepgenError, match="pair"):
+        pair_weights(np.ones(3), 3, 3, metric="m")  # type: ignore[arg-type]
+    with pytest.raises(HepgenError, match="sum to zero"):
+        pair_weights((np.zeros(3), None), 3, 3, metric="m")

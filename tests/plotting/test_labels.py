@@ -1,0 +1,34 @@
+"""Tests of the axis-label helper."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.figure import Figure
+
+from hepgen.plotting.labels import feature_label
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("mu1_pt", r"$p_T$ ($\mu_{1}$) [GeV]"),
+        ("mu2_eta", r"$\eta$ ($\mu_{2}$)"),
+        ("jet3_phi", r"$\phi$ (jet 3) [rad]"),
+        ("photon1_e", r"$E$ ($\gamma_{1}$) [GeV]"),
+        ("met", r"$E_T^{miss}$ [GeV]"),
+        ("met_phi", r"$\phi(E_T^{miss})$ [rad]"),
+        ("n_mu", r"number of $\mu$"),
+        ("n_jet", "number of jets"),
+        ("custom_column", "custom_column"),
+    ],
+)
+def test_labels(name: str, label: str) -> None:
+    assert feature_label(name) == label
+
+
+def test_labels_render_as_mathtext() -> None:
+    figure = Figure()
+    axes = figure.add_subplot()
+    for name in ("mu1_pt", "mu2_eta", "jet3_phi", "met", "met_phi", "n_mu", "e1_e"):
+        axes.set_xlabel(feature_label(name))
+        figure.canvas.draw()  # raises on malformed mathtext
