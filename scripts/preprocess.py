@@ -1,8 +1,8 @@
-"""Snakemake adapter: event table → train/val/test split and the transform fitted on train."""
+"""Snakemake adapter: event table → split, tail cuts, and the transform fitted on train."""
 
 import pandas as pd
 
-from hepgen.preprocessing import Transform, split_table
+from hepgen.preprocessing import Transform, apply_cuts, fit_cuts, split_table
 from hepgen.provenance import provenance
 from hepgen.runtime import atomic_path, script_logging
 
@@ -10,7 +10,13 @@ log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821
 table = pd.read_parquet(snakemake.input.table)  # noqa: F821
 parts = split_table(table, dict(params.split), seed=params.seed)
-transform = Transform.from_rules(list(table.columns), list(params.transforms)).fit(parts["train"])
+phi = {**params.phi, "seed": params.phi_seed} if params.phi else None
+transform = Transform.from_rules(list(table.columns), list(params.transforms), phi=phi)
+cuts = fit_cuts(parts["train"], transform.columns, dict(params.tail_cuts))
+removed = {}
+for name in parts:
+    parts[name], removed[name] = apply_cuts(parts[name], cuts, name=name)
+transform.fit(parts["train"])
 for name, part in parts.items():
     log.info("split %s: %d events", name, len(part))
     with atomic_path(snakemake.output[name]) as tmp:  # noqa: F821
@@ -18,5 +24,6 @@ for name, part in parts.items():
 transform.save(
     snakemake.output.transform,  # noqa: F821
     split={name: len(part) for name, part in parts.items()},
+    tail_cuts={"thresholds": cuts, "removed_fraction": removed},
     provenance=provenance(params.config, params.seed),
 )

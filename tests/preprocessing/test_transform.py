@@ -148,4 +148,4 @@ def test_zero_variance_and_bad_fractions(rng):
 
 
 def test_every_elementary_is_registered():
-    assert set(ELEMENTARY) == {"log", "standard", "minmax", "logit"}
+    assert set(ELEMENTARY) == {"log", "standard", "minmax", "logit", "quantile", "discrete"}

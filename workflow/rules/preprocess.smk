@@ -19,7 +19,35 @@ rule preprocess_split:
     params:
         split=config["preprocess"]["split"],
         transforms=config["preprocess"]["transforms"],
+        tail_cuts=config["preprocess"].get("tail_cuts", {}),
+        phi=config["preprocess"].get("phi"),
+        phi_seed=lambda w: seed_for("phi", w.dataset),
         seed=lambda w: seed_for("split", w.dataset),
         config=lambda w: provenance_config(w),
     script:
         "../../scripts/preprocess.py"
+
+
+rule plot_preprocessing:
+    input:
+        train="results/{dataset}/split/train.parquet",
+        transform="results/{dataset}/split/transform.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/preprocessing.png",
+            caption="../report/preprocessing.rst",
+            category="{dataset}",
+            subcategory="preprocessing",
+        ),
+    log:
+        "logs/plot/{dataset}/preprocessing.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/preprocessing.tsv"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    conda:
+        "../../envs/hepgen.yaml"
+    script:
+        "../../scripts/plot_preprocessing.py"

@@ -1,7 +1,24 @@
-"""Invertible preprocessing: fitted per-feature transform chains and the data split."""
+"""Invertible preprocessing: the data split, tail cuts, relative angles, per-feature chains, repair."""
 
+from hepgen.preprocessing.angles import PhiRelative, wrap_phi
+from hepgen.preprocessing.cuts import apply_cuts, fit_cuts
 from hepgen.preprocessing.elementary import ELEMENTARY, Elementary, make
+from hepgen.preprocessing.repair import ObjectLayout, find_objects, repair
 from hepgen.preprocessing.split import split_table
 from hepgen.preprocessing.transform import NOT_FEATURES, Transform
 
-__all__ = ["ELEMENTARY", "NOT_FEATURES", "Elementary", "Transform", "make", "split_table"]
+__all__ = [
+    "ELEMENTARY",
+    "NOT_FEATURES",
+    "Elementary",
+    "ObjectLayout",
+    "PhiRelative",
+    "Transform",
+    "apply_cuts",
+    "find_objects",
+    "fit_cuts",
+    "make",
+    "repair",
+    "split_table",
+    "wrap_phi",
+]

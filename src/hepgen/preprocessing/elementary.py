@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import special
 
 from hepgen.runtime import HepgenError
 
-__all__ = ["ELEMENTARY", "Elementary", "Log", "Logit", "MinMax", "Standard", "make"]
+__all__ = [
+    "ELEMENTARY",
+    "Discrete",
+    "Elementary",
+    "Log",
+    "Logit",
+    "MinMax",
+    "Quantile",
+    "Standard",
+    "make",
+]
 
 
 @dataclass
@@ -130,7 +141,95 @@ class Logit(Elementary):
         return 1.0 / (1.0 + np.exp(-y))
 
 
-ELEMENTARY: dict[str, type[Elementary]] = {c.name: c for c in (Log, Standard, MinMax, Logit)}
+@dataclass
+class Quantile(Elementary):
+    """Map the training distribution onto a standard normal through its empirical quantiles.
+
+    Piecewise-linear between ``quantiles`` evenly spaced training quantiles, then the normal
+    quantile function. Written here rather than with scikit-learn's ``QuantileTransformer``
+    because that object has no public way to be rebuilt from its fitted numbers, which must
+    live in human-readable JSON; the mapping is the same. Values outside the training range
+    are mapped onto its ends (counted in the log by :class:`~hepgen.preprocessing.Transform`).
+
+    Arguments:
+        quantiles: number of quantiles (at least 10, at most the number of training events).
+        references: fitted probabilities in [0, 1], ascending.
+        values: fitted feature values at ``references``, non-decreasing.
+    """
+
+    name: ClassVar[str] = "quantile"
+    quantiles: int = 1000
+    references: list[float] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+    #: probabilities are kept inside [eps, 1 - eps] so the normal quantile stays finite (±6.0σ)
+    eps: ClassVar[float] = 1e-9
+
+    def fit(self, x: np.ndarray, feature: str) -> Quantile:
+        if self.quantiles < 10:
+            msg = f"feature {feature!r}: 'quantile' needs at least 10 quantiles, found {self.quantiles}"
+            raise HepgenError(msg)
+        n = int(min(self.quantiles, len(x)))
+        self.references = np.linspace(0.0, 1.0, n).tolist()
+        self.values = np.quantile(x, self.references).tolist()
+        return self
+
+    def range(self) -> tuple[float, float]:
+        return self.values[0], self.values[-1]
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        xp, fp = np.asarray(self.values), np.asarray(self.references)
+        # average of left and right interpolation: ties (e.g. zero padding) land mid-plateau
+        p = 0.5 * (np.interp(x, xp, fp) - np.interp(-x, -xp[::-1], -fp[::-1]))
+        return special.ndtri(np.clip(p, self.eps, 1.0 - self.eps))
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        p = special.ndtr(y)
+        return np.interp(p, np.asarray(self.references), np.asarray(self.values))
+
+
+@dataclass
+class Discrete(Elementary):
+    """Integer-valued features (multiplicity, charge, b-tag) ↔ the index of their value.
+
+    ``forward`` maps each value to its index among the training values (unseen values to the
+    nearest one); ``inverse`` rounds to the nearest index, so generated events always come
+    back with a value seen in training.
+
+    Arguments:
+        values: the distinct training values, ascending.
+    """
+
+    name: ClassVar[str] = "discrete"
+    values: list[float] = field(default_factory=list)
+    max_values: ClassVar[int] = 256
+
+    def fit(self, x: np.ndarray, feature: str) -> Discrete:
+        values = np.unique(x)
+        if len(values) > self.max_values:
+            msg = (
+                f"feature {feature!r}: 'discrete' expects at most {self.max_values} distinct values, "
+                f"found {len(values)}; is it really discrete?"
+            )
+            raise HepgenError(msg)
+        self.values = values.tolist()
+        return self
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        values = np.asarray(self.values)
+        idx = np.clip(np.searchsorted(values, x), 1, len(values) - 1) if len(values) > 1 else 0
+        if len(values) > 1:
+            left_closer = np.abs(x - values[idx - 1]) <= np.abs(values[idx] - x)
+            idx = np.where(left_closer, idx - 1, idx)
+        return np.asarray(idx, dtype=np.float64) + np.zeros_like(x)
+
+    def inverse(self, y: np.ndarray) -> np.ndarray:
+        idx = np.clip(np.rint(y), 0, len(self.values) - 1).astype(np.int64)
+        return np.asarray(self.values)[idx]
+
+
+ELEMENTARY: dict[str, type[Elementary]] = {
+    c.name: c for c in (Log, Standard, MinMax, Logit, Quantile, Discrete)
+}
 
 
 def make(item: str | dict[str, Any], feature: str = "?") -> Elementary:
