@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+import pandas as pd
 import pytest
 import vector
 from ntuples import random_objects, write_tree
 
-from hepgen.io import DatasetSpec, ingest
+from hepgen.io import DatasetSpec, ingest, ingest_to_parquet
 from hepgen.runtime import HepgenError
 
 
@@ -216,3 +217,45 @@ def test_nan_and_empty_and_mismatched(tmp_path):
     )
     with pytest.raises(HepgenError, match="differ in length at entry 0"):
         ingest(spec)
+
+
+def test_rntuple_gives_the_same_table_as_ttree(tmp_path, rng):
+    obj = random_objects(rng, 150)
+    jagged = {f"jet_{k}": obj[k] for k in ("pt", "eta", "phi", "mass")}
+    met = {"met": rng.exponential(20.0, 150), "met_phi": rng.uniform(-np.pi, np.pi, 150)}
+    ttree = tmp_path / "ttree.root"
+    with __import__("uproot").recreate(ttree) as file:
+        file["events"] = {**jagged, **met}
+    rntuple = tmp_path / "rntuple.root"
+    with __import__("uproot").recreate(rntuple) as file:
+        file.mkrntuple("events", {**jagged, **met})
+    tables = []
+    for path in (ttree, rntuple):
+        spec = DatasetSpec.from_config(
+            {
+                "files": [str(path)],
+                "objects": [{"name": "jet", "prefix": "jet_", "kinematics": "ptetaphim", "max": 3}],
+                "met": {"pt": "met", "phi": "met_phi"},
+            }
+        )
+        tables.append(ingest(spec, step_size=40)[0])
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+
+
+def test_streamed_parquet_equals_in_memory_table(tmp_path, rng):
+    polar, _, _ = _jagged_files(tmp_path, rng)
+    spec = _spec(polar, "ptetaphie", {"pt": "met", "phi": "met_phi"}, min=1)
+    table, stats = ingest(spec)
+    streamed = ingest_to_parquet(spec, tmp_path / "events.parquet", step_size=37)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "events.parquet"), table)
+    assert streamed["events"] == stats["events"] == len(table)
+
+
+def test_failed_ingestion_leaves_no_table(tmp_path):
+    nan = write_tree(
+        tmp_path / "nan.root", {"met": np.array([1.0, 2.0, np.nan]), "met_phi": np.zeros(3)}
+    )
+    spec = DatasetSpec.from_config({"files": [str(nan)], "met": {"pt": "met", "phi": "met_phi"}})
+    with pytest.raises(HepgenError, match="NaN"):
+        ingest_to_parquet(spec, tmp_path / "events.parquet", step_size=2)
+    assert list(tmp_path.glob("*.parquet*")) == [] and not list(tmp_path.glob(".events*"))

@@ -1,6 +1,6 @@
 """Reading ROOT ntuples into event tables."""
 
-from hepgen.io.ingest import ingest, required_branches, write_table
+from hepgen.io.ingest import ingest, ingest_to_parquet, iter_tables, required_branches, write_table
 from hepgen.io.spec import KINEMATICS, DatasetSpec, MetSpec, ObjectSpec, expand_files
 
 __all__ = [
@@ -10,6 +10,8 @@ __all__ = [
     "ObjectSpec",
     "expand_files",
     "ingest",
+    "ingest_to_parquet",
+    "iter_tables",
     "required_branches",
     "write_table",
 ]

@@ -4,23 +4,42 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import awkward as ak
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import uproot
 import vector
 
 from hepgen.io.spec import DatasetSpec, ObjectSpec, expand_files
-from hepgen.runtime import HepgenError
+from hepgen.runtime import HepgenError, atomic_path
 
-__all__ = ["ingest", "required_branches", "write_table"]
+__all__ = [
+    "PARQUET_OPTIONS",
+    "STEP_SIZE",
+    "ingest",
+    "ingest_to_parquet",
+    "iter_columns",
+    "iter_tables",
+    "required_branches",
+    "write_table",
+]
 
 log = logging.getLogger(__name__)
 vector.register_awkward()
 
 _OUT_FIELDS = ("pt", "eta", "phi", "e")
+
+#: Bytes read per ``uproot.iterate`` step: bounds peak memory (a few times this) whatever the file size.
+STEP_SIZE = "16 MB"
+
+#: Parquet writer options for event tables: dictionary encoding only costs time on float columns.
+PARQUET_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
 
 
 def required_branches(spec: DatasetSpec) -> list[str]:
@@ -83,15 +102,18 @@ def _check_finite(arrays: ak.Array, branches: list[str], path: str, start: int) 
             raise HepgenError(msg)
 
 
-def _object_fields(arrays: ak.Array, obj: ObjectSpec, path: str, start: int) -> dict[str, ak.Array]:
-    """The object's fields as jagged arrays of equal structure."""
+def _object_fields(
+    arrays: ak.Array, obj: ObjectSpec, path: str, start: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The object's fields as flat float64 arrays and the objects per event."""
     if obj.flat:
-        return {
-            f: ak.from_regular(np.stack([ak.to_numpy(arrays[b]) for b in names], axis=1))
+        fields = {
+            f: np.stack([ak.to_numpy(arrays[b]) for b in names], axis=1).astype(np.float64).ravel()
             for f, names in obj.branches.items()
         }
-    fields = {f: arrays[b] for f, b in obj.branches.items()}
-    counts = {f: ak.to_numpy(ak.num(v, axis=1)) for f, v in fields.items()}
+        return fields, np.full(len(arrays), len(next(iter(obj.branches.values()))))
+    jagged = {f: arrays[b] for f, b in obj.branches.items()}
+    counts = {f: ak.to_numpy(ak.num(v, axis=1)) for f, v in jagged.items()}
     first, ref = next(iter(counts.items()))
     for f, n in counts.items():
         if not np.array_equal(n, ref):
@@ -101,43 +123,64 @@ def _object_fields(arrays: ak.Array, obj: ObjectSpec, path: str, start: int) -> 
                 f"objects '{obj.name}' differ in length at entry {entry}"
             )
             raise HepgenError(msg)
-    return fields
+    fields = {f: ak.to_numpy(ak.flatten(v, axis=1)).astype(np.float64) for f, v in jagged.items()}
+    return fields, ref
 
 
-def _to_polar(fields: dict[str, ak.Array], kinematics: str) -> dict[str, ak.Array]:
-    """Convert any convention to (pt, eta, phi, e) with ``vector``."""
+def _to_polar(fields: dict[str, np.ndarray], kinematics: str) -> dict[str, np.ndarray]:
+    """Convert any convention to (pt, eta, phi, e) with ``vector`` (flat NumPy arrays)."""
     if kinematics == "ptetaphie":
         return {f: fields[f] for f in _OUT_FIELDS}
     if kinematics == "ptetaphim":
-        v = vector.zip(
-            {"pt": fields["pt"], "eta": fields["eta"], "phi": fields["phi"], "mass": fields["mass"]}
-        )
+        names = {"pt": "pt", "eta": "eta", "phi": "phi", "mass": "mass"}
     else:
-        v = vector.zip(
-            {"px": fields["px"], "py": fields["py"], "pz": fields["pz"], "E": fields["e"]}
-        )
+        names = {"px": "px", "py": "py", "pz": "pz", "E": "e"}
+    v = vector.array({key: fields[name] for key, name in names.items()})
     return {"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}
+
+
+def _pt_order(event: np.ndarray, pt: np.ndarray) -> np.ndarray | None:
+    """Indices that sort flat objects by event, then by decreasing pT; ``None`` if already so.
+
+    Most ntuples store objects pT-ordered, which one pass checks. Otherwise one stable argsort
+    of ``event - pt / (1.0001 max pt)``: its fractional part orders objects within an event
+    (float64 resolves pT differences down to ~1e-10 of the largest pT in the step).
+    """
+    same_event = event[1:] == event[:-1]
+    if not np.any(same_event & (pt[1:] > pt[:-1])):
+        return None
+    scale = 1.0001 * float(pt.max())
+    return np.argsort(event - pt / scale, kind="stable")
 
 
 def _object_columns(
     arrays: ak.Array, obj: ObjectSpec, path: str, start: int
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Selected, pT-ordered, padded columns of one collection and the event mask ``n >= min``."""
-    polar = _to_polar(_object_fields(arrays, obj, path, start), obj.kinematics)
+    """Selected, pT-ordered, padded columns of one collection and the event mask ``n >= min``.
+
+    Works on the flat object arrays: a sort by (event, −pT) where needed, then a scatter of
+    the first ``max`` objects of each event into zero-filled (events, max) arrays.
+    """
+    fields, counts = _object_fields(arrays, obj, path, start)
+    polar = _to_polar(fields, obj.kinematics)
+    event = np.repeat(np.arange(len(counts)), counts)
     keep = polar["pt"] > obj.min_pt
     if obj.max_abs_eta is not None:
-        keep = keep & (abs(polar["eta"]) < obj.max_abs_eta)
+        keep &= np.abs(polar["eta"]) < obj.max_abs_eta
+    event = event[keep]
     polar = {f: v[keep] for f, v in polar.items()}
-    order = ak.argsort(polar["pt"], axis=1, ascending=False, stable=True)
-    polar = {f: v[order] for f, v in polar.items()}
-    n = ak.to_numpy(ak.num(polar["pt"], axis=1))
+    order = _pt_order(event, polar["pt"])
+    if order is not None:
+        event = event[order]
+        polar = {f: v[order] for f, v in polar.items()}
+    n = np.bincount(event, minlength=len(counts))
+    slot = np.arange(len(event)) - np.repeat(np.cumsum(n) - n, n)
+    shown = slot < obj.max
     columns: dict[str, np.ndarray] = {}
-    padded = {
-        f: ak.to_numpy(ak.fill_none(ak.pad_none(v, obj.max, axis=1, clip=True), 0.0)).astype(
-            np.float64
-        )
-        for f, v in polar.items()
-    }
+    padded = {}
+    for f, values in polar.items():
+        padded[f] = np.zeros((len(counts), obj.max))
+        padded[f][event[shown], slot[shown]] = values[shown]
     for k in range(obj.max):
         for f in _OUT_FIELDS:
             columns[f"{obj.name}{k + 1}_{f}"] = padded[f][:, k]
@@ -158,7 +201,8 @@ def _met_columns(arrays: ak.Array, spec: DatasetSpec) -> dict[str, np.ndarray]:
 
 def _table_chunk(
     arrays: ak.Array, spec: DatasetSpec, branches: list[str], path: str, start: int
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """Columns (float64, one entry per selected event) of one step, and events removed per collection."""
     _check_finite(arrays, branches, path, start)
     columns: dict[str, np.ndarray] = {}
     mask = np.ones(len(arrays), dtype=bool)
@@ -174,8 +218,9 @@ def _table_chunk(
         columns[name] = ak.to_numpy(arrays[name]).astype(np.float64)
     if spec.weight:
         columns["weight"] = ak.to_numpy(arrays[spec.weight]).astype(np.float64)
-    table = pd.DataFrame({k: v[mask] for k, v in columns.items()})
-    return table, removed
+    if not mask.all():
+        columns = {k: v[mask] for k, v in columns.items()}
+    return columns, removed
 
 
 def _read_file(path: str, spec: DatasetSpec, branches: list[str], step_size: str | int):
@@ -192,19 +237,30 @@ def _read_file(path: str, spec: DatasetSpec, branches: list[str], step_size: str
         yield _table_chunk(arrays, spec, branches, path, report.tree_entry_start)
 
 
-def ingest(
-    spec: DatasetSpec, *, step_size: str | int = "50 MB"
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read the spec's ROOT files in bounded steps into one event table.
+def iter_tables(
+    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
+) -> Iterator[pd.DataFrame]:
+    """Yield the event table step by step; peak memory is set by ``step_size``, not by the files.
+
+    Arguments and errors as :func:`iter_columns`.
+    """
+    for columns in iter_columns(spec, step_size=step_size, stats=stats):
+        yield pd.DataFrame(columns)
+
+
+def iter_columns(
+    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield the event table's columns (float64 arrays) step by step.
 
     Arguments:
         spec: the dataset description.
-        step_size: bytes (or a string such as ``"50 MB"``) read per ``uproot.iterate`` step;
-            peak memory is set by it, not by the file size.
+        step_size: bytes (a string such as ``"50 MB"``) or entries (an int) per ``uproot.iterate`` step.
+        stats: filled, once the iteration ends, with ``{"files", "entries", "events", "removed"}``.
 
-    Returns:
-        The event table (float64 columns in GeV and rad) and statistics
-        ``{"files", "entries", "events", "removed": {collection: events}}``.
+    Raises:
+        HepgenError: unreadable files, missing trees or branches, NaN/inf values, jagged branches
+            of mismatched lengths, empty trees, or no event passing the selection.
     """
     files = expand_files(spec.files)
     branches = required_branches(spec)
@@ -215,31 +271,64 @@ def ingest(
     if entries == 0:
         msg = f"tree {spec.tree!r} is empty in every input file: {files}"
         raise HepgenError(msg)
-    parts, removed = [], dict.fromkeys((o.name for o in spec.objects), 0)
+    events, removed = 0, dict.fromkeys((o.name for o in spec.objects), 0)
     for path in files:
-        for table, chunk_removed in _read_file(path, spec, branches, step_size):
-            parts.append(table)
+        for columns, chunk_removed in _read_file(path, spec, branches, step_size):
+            events += len(next(iter(columns.values())))
             for name, count in chunk_removed.items():
                 removed[name] += count
-    table = pd.concat(parts, ignore_index=True)
+            yield columns
     for name, count in removed.items():
         if count:
             log.info(
                 "removed %d of %d events with too few selected '%s' objects", count, entries, name
             )
-    if table.empty:
+    if events == 0:
         msg = f"no event of {entries} in {files} passes the object selection"
         raise HepgenError(msg)
-    log.info(
-        "ingested %d events (%d columns) from %d files", len(table), table.shape[1], len(files)
-    )
-    stats = {"files": files, "entries": entries, "events": len(table), "removed": removed}
+    log.info("ingested %d of %d events from %d files", events, entries, len(files))
+    if stats is not None:
+        stats.update(files=files, entries=entries, events=events, removed=removed)
+
+
+def ingest(
+    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read the spec's ROOT files into one in-memory event table.
+
+    Returns:
+        The event table (float64 columns in GeV and rad) and the statistics of :func:`iter_tables`.
+    """
+    stats: dict[str, Any] = {}
+    table = pd.concat(list(iter_tables(spec, step_size=step_size, stats=stats)), ignore_index=True)
     return table, stats
 
 
-def write_table(table: pd.DataFrame, path: str) -> None:
-    """Write an event table to Parquet atomically."""
-    from hepgen.runtime import atomic_path
+def ingest_to_parquet(
+    spec: DatasetSpec, path: str | os.PathLike, *, step_size: str | int = STEP_SIZE
+) -> dict[str, Any]:
+    """Stream the event table into a Parquet file (atomically), one row group per step.
 
+    Returns:
+        The statistics of :func:`iter_tables` plus ``"columns"``.
+    """
+    stats: dict[str, Any] = {}
+    writer = None
     with atomic_path(path) as tmp:
-        table.to_parquet(tmp, index=False)
+        try:
+            for columns in iter_columns(spec, step_size=step_size, stats=stats):
+                chunk = pa.table(columns)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
+                    stats["columns"] = list(columns)
+                writer.write_table(chunk)
+        finally:
+            if writer is not None:
+                writer.close()
+    return stats
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write an event table to Parquet atomically."""
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
