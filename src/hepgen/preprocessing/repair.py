@@ -125,7 +125,7 @@ def _repair_objects(out: pd.DataFrame, layout: ObjectLayout, flag) -> None:
     p = np.abs(pt) * np.cosh(fields["eta"])
     flag("negative_mass", (present & (e < p * (1 - 1e-6))).any(axis=1))
     flag("below_threshold", (present & (pt < layout.min_pt)).any(axis=1))
-    ordered_pt = np.where(present, pt, -np.inf)
+    ordered_pt = np.where(present, pt, -1.0)  # absent objects sort last
     flag("pt_order", (np.diff(ordered_pt, axis=1) > 0).any(axis=1))
     count = present.sum(axis=1)
     flag("too_few_objects", count < layout.min_count)
