@@ -74,3 +74,23 @@ def test_bad_reference_is_named(rng):
             [{"match": "*", "chain": ["standard"]}],
             phi={"reference": "mu1_phi"},
         )
+
+
+def test_back_to_back_pair_is_centred(rng):
+    n = 2000
+    phi1 = rng.uniform(-np.pi, np.pi, n)
+    table = pd.DataFrame(
+        {
+            "j1_pt": np.full(n, 50.0),
+            "j1_phi": phi1,
+            "j2_pt": np.full(n, 45.0),
+            "j2_phi": wrap_phi(phi1 + np.pi + rng.normal(0, 0.1, n)),
+        }
+    )
+    step = PhiRelative("j1_phi", mode="keep").fit(table)
+    assert abs(step.centres["j2_phi"]) == pytest.approx(np.pi, abs=0.02)
+    rel = step.forward(table)
+    assert rel["j2_phi"].std() == pytest.approx(0.1, rel=0.1), "one peak at 0, not two at ±π"
+    np.testing.assert_allclose(
+        np.cos(step.inverse(rel)["j2_phi"] - table["j2_phi"]), 1.0, atol=1e-12
+    )

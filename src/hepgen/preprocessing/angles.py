@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,17 +38,21 @@ class PhiRelative:
     differences carry information. The reference angle is either kept as a feature
     (``mode="keep"``) or dropped from the network inputs and drawn uniformly in (-π, π] when
     events are generated (``mode="uniform"``), so the generated global φ is exactly uniform.
-    Absent objects (their pT column is 0) keep φ = 0.
+    Absent objects (their pT column is 0) keep φ = 0. Each difference is then rotated by its
+    circular mean on the training split (:meth:`fit`), so a back-to-back pair (Δφ ≈ ±π, as
+    for the leptons of a Z decay) becomes one peak at 0 instead of two at the ±π seam.
 
     Arguments:
         reference: the reference angle column, e.g. ``mu1_phi``.
         mode: ``"keep"`` or ``"uniform"``.
         seed: seeds the uniform draw in :meth:`inverse` when no generator is given.
+        centres: fitted circular mean of each difference [rad].
     """
 
     reference: str
     mode: str = "uniform"
     seed: int = 0
+    centres: dict[str, float] = field(default_factory=dict)
 
     def check(self, columns: list[str]) -> None:
         if self.mode not in _MODES:
@@ -59,6 +63,17 @@ class PhiRelative:
             msg = f"preprocess.phi.reference {self.reference!r} is not a column; angle columns: {phis}"
             raise HepgenError(msg)
 
+    def fit(self, table: pd.DataFrame) -> PhiRelative:
+        """Measure the circular mean of every difference on the training split."""
+        self.centres = {}
+        ref = table[self.reference].to_numpy(np.float64)
+        for column in self.relative_columns(list(table.columns)):
+            present = self._present(table, column)
+            delta = table[column].to_numpy(np.float64)[present] - ref[present]
+            centre = np.arctan2(np.sin(delta).sum(), np.cos(delta).sum()) if delta.size else 0.0
+            self.centres[column] = float(centre)
+        return self
+
     def relative_columns(self, columns: list[str]) -> list[str]:
         return [c for c in columns if c.endswith("_phi") and c != self.reference]
 
@@ -67,7 +82,9 @@ class PhiRelative:
         out = table.copy()
         ref = table[self.reference].to_numpy(np.float64)
         for column in self.relative_columns(list(table.columns)):
-            delta = wrap_phi(table[column].to_numpy(np.float64) - ref)
+            delta = wrap_phi(
+                table[column].to_numpy(np.float64) - ref - self.centres.get(column, 0.0)
+            )
             out[column] = np.where(self._present(table, column), delta, 0.0)
         return out
 
@@ -79,7 +96,7 @@ class PhiRelative:
             out[self.reference] = rng.uniform(-np.pi, np.pi, len(table))
         ref = out[self.reference].to_numpy(np.float64)
         for column in self.relative_columns(list(table.columns)):
-            phi = wrap_phi(table[column].to_numpy(np.float64) + ref)
+            phi = wrap_phi(table[column].to_numpy(np.float64) + ref + self.centres.get(column, 0.0))
             out[column] = np.where(self._present(table, column), phi, 0.0)
         out[self.reference] = wrap_phi(ref)
         return out
@@ -91,4 +108,9 @@ class PhiRelative:
         return table[presence].to_numpy() > 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reference": self.reference, "mode": self.mode, "seed": self.seed}
+        return {
+            "reference": self.reference,
+            "mode": self.mode,
+            "seed": self.seed,
+            "centres": self.centres,
+        }

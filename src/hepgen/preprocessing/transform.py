@@ -79,7 +79,7 @@ class Transform:
         """Fit every chain, step by step, on the training table (physical units)."""
         self._check_columns(table, self.columns)
         self.objects = find_objects(table[self.columns])
-        table = self.phi.forward(table) if self.phi is not None else table
+        table = self.phi.fit(table).forward(table) if self.phi is not None else table
         for feature in self.features:
             x = table[feature].to_numpy(np.float64)
             for step in self.chains[feature]:
