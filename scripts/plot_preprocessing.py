@@ -16,7 +16,7 @@ if transform.phi is not None:
     shown = transform.phi.forward(train)
     ref = transform.phi.reference
     for column in transform.phi.relative_columns(transform.features):
-        labels[column] = rf"$\Delta${feature_label(column)} to {ref}"
+        labels[column] = rf"$\Delta${feature_label(column)} to {ref}, centred"
 plot_preprocessing(
     shown,
     inputs,
