@@ -3,9 +3,11 @@
 import json
 from typing import Any
 
+import numpy as np
 import torch
 
 from hepgen.checkpoint import load_checkpoint
+from hepgen.io.ingest import PARQUET_OPTIONS
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging
@@ -14,7 +16,7 @@ from hepgen.sampling import sample_events
 
 def main(smk: Any) -> None:
     """Load the checkpoint and transform, sample, write the table and the info JSON."""
-    script_logging(smk.log[0] if smk.log else None)
+    log = script_logging(smk.log[0] if smk.log else None)
     torch.set_num_threads(max(1, int(smk.threads)))
     device = pick_device(smk.params.device)
     model, meta = load_checkpoint(smk.input.model, device=device)
@@ -26,16 +28,25 @@ def main(smk: Any) -> None:
         )
         raise HepgenError(msg)
     p = smk.params
+    # one generator for the whole run, so every batch draws fresh global angles
+    angles = np.random.default_rng([p.seed, 1])
     table, info = sample_events(
         model,
         p.events,
         seed=p.seed,
         batch_size=p.batch_size,
-        inverse=transform.inverse,
+        inverse=lambda x: transform.inverse(x, rng=angles),
         device=device,
     )
+    table, validity = transform.postprocess(table)
+    log.info(
+        "%.2f %% of generated events were invalid before repair: %s",
+        100 * validity["invalid_fraction"],
+        validity["reasons"],
+    )
+    info["validity"] = validity
     with atomic_path(smk.output.samples) as tmp:
-        table.to_parquet(tmp, index=False)
+        table.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
     info |= {
         "model": str(smk.input.model),

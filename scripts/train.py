@@ -13,10 +13,16 @@ from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import atomic_path, pick_device, script_logging
 from hepgen.training import TrainConfig
+from hepgen.training_state import state_path_for
 
 
 def main(smk: Any) -> None:
-    """Read the splits and transform, train, write the checkpoint and the history."""
+    """Read the splits and transform, train (resuming if a state file is present), write outputs.
+
+    The resumable state lives beside the model as ``last.ckpt`` (not a Snakemake output, so
+    a failed or killed job keeps it); it is removed once ``model.pt`` is written, because a
+    finished run has nothing to resume and a stale state must never stand in for training.
+    """
     log = script_logging(smk.log[0] if smk.log else None)
     torch.set_num_threads(max(1, int(smk.threads)))
     transform = Transform.load(smk.input.transform)
@@ -27,6 +33,7 @@ def main(smk: Any) -> None:
         smk.params.model_type, len(transform.features), smk.params.params, seed=smk.params.seed
     )
     log.info("training %s on %d events with %s", smk.params.model_type, len(train_table), config)
+    state = state_path_for(smk.output.model)
     start = time.perf_counter()
     history = model.fit(
         transform.forward(train_table),
@@ -34,6 +41,7 @@ def main(smk: Any) -> None:
         config,
         weights=train_table["weight"].to_numpy() if "weight" in train_table else None,
         val_weights=val_table["weight"].to_numpy() if "weight" in val_table else None,
+        state_path=state,
     )
     extra = {
         "provenance": provenance(smk.params.config, smk.params.seed),
@@ -52,6 +60,7 @@ def main(smk: Any) -> None:
     )
     with atomic_path(smk.output.history) as tmp:
         pd.DataFrame(history).to_csv(tmp, index=False)
+    state.unlink(missing_ok=True)
 
 
 main(snakemake)  # noqa: F821 - defined by Snakemake's script directive

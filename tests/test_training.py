@@ -1,18 +1,33 @@
-"""Tests for the shared training loop: options, guards, determinism, best-epoch restore."""
+"""Tests for the shared training loop: options, guards, determinism, selection, resume."""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
+import os
+import signal
 
 import numpy as np
 import pytest
 import torch
+from scipy.stats import wasserstein_distance
 
 from hepgen.models import build
 from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, evaluate, train_model
+from hepgen.training_select import mean_w1, sample_distance
+from hepgen.training_state import TrainingInterrupted, state_path_for
 
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny networks: one torch thread avoids thread start-up and contention costs."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -24,15 +39,29 @@ def events() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _config(**changes) -> TrainConfig:
-    return TrainConfig(**{"epochs": 4, "batch_size": 64, "device": "cpu", "seed": 3, **changes})
+    base = {"epochs": 4, "batch_size": 64, "device": "cpu", "seed": 3, "select_by": "val_loss"}
+    return TrainConfig(**{**base, "checkpoint_every": 0, **changes})
 
 
 def test_history_rows(events) -> None:
     train, val = events
     history = build("vae", 5, SMALL).fit(train, val, _config(epochs=5))
     assert len(history) == 5
-    keys = {"epoch", "loss", "mse", "kl", "val_loss", "val_mse", "val_kl", "lr", "seconds"}
+    keys = {
+        "epoch",
+        "loss",
+        "mse",
+        "kl",
+        "val_loss",
+        "val_mse",
+        "val_kl",
+        "metric",
+        "lr",
+        "seconds",
+    }
     assert set(history[0]) == keys
+    # the sampled metric is computed every select_every (5) epochs
+    assert all(np.isnan(row["metric"]) for row in history[:4]) and history[4]["metric"] > 0
     beta = 1e-6
     for row in history:
         assert row["loss"] == pytest.approx((1 - beta) * row["mse"] + beta * row["kl"], rel=1e-5)
@@ -154,3 +183,117 @@ def test_inputs_are_not_modified(events) -> None:
     before = train.copy()
     train_model(model, train, val, _config(epochs=1))
     np.testing.assert_array_equal(train, before)
+
+
+def test_mean_w1_matches_scipy() -> None:
+    rng = np.random.default_rng(4)
+    a, b = rng.normal(size=(300, 3)), rng.normal(0.5, 2.0, size=(200, 3))
+    wa, wb = rng.uniform(0.1, 2.0, 300), rng.uniform(0.1, 2.0, 200)
+    for weights in [(None, None), (wa, wb)]:
+        expected = np.mean([wasserstein_distance(a[:, j], b[:, j], *weights) for j in range(3)])
+        assert mean_w1(a, b, *weights) == pytest.approx(expected, rel=1e-10)
+    # a negative weight cancels an event: {0, 1, 1} with weights {1, 1, -1} is a point at 0
+    point = np.zeros((5, 1))
+    cancelled = mean_w1(np.array([[0.0], [1.0], [1.0]]), point, np.array([1.0, 1, -1]))
+    assert cancelled == pytest.approx(0.0, abs=1e-12)
+    assert mean_w1(point + 2.0, point) == pytest.approx(2.0)
+
+
+def test_metric_selection_keeps_the_closest_sampled_epoch(events) -> None:
+    train, val = events
+    model = build("bvae", 5, SMALL)
+    config = _config(epochs=6, select_by="metric", select_every=2)
+    history = model.fit(train, val, config)
+    scored = [row["metric"] for row in history if not np.isnan(row["metric"])]
+    assert len(scored) == 3  # epochs 2, 4, 6
+    x, v = torch.as_tensor(train), torch.as_tensor(val)
+    again = sample_distance(model, x, v, seed=config.seed + 3)
+    assert again == pytest.approx(min(scored), rel=1e-6)
+
+
+def test_patience_must_cover_the_selection_interval() -> None:
+    with pytest.raises(
+        HepgenError, match="'patience' \\(3\\) must be 0 or at least 'select_every' \\(5\\)"
+    ):
+        TrainConfig(patience=3, select_every=5)
+    TrainConfig(patience=3, select_every=5, select_by="val_loss")
+
+
+@pytest.mark.parametrize("model_type", ["vae", "bvae", "flow", "bgmm"])
+def test_negative_weights_are_refused_before_training(model_type: str, events) -> None:
+    train, val = events
+    weights = np.ones(len(train))
+    weights[:7] = -0.5
+    params = {"flow": {"hidden": 8}, "bgmm": {"components": 2}}.get(model_type, SMALL)
+    model = build(model_type, 5, params)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(
+        HepgenError, match=f"model type '{model_type}' cannot use negative event weights: 7 of 512"
+    ):
+        model.fit(train, val, _config(), weights=weights)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_gan_trains_on_negative_weights(events) -> None:
+    train, val = events
+    weights = np.where(np.arange(len(train)) % 10 == 0, -0.2, 1.0)
+    gan = build("gan", 5, {"latent": 2, "hidden": 16, "layers": 2})
+    history = gan.fit(train, val, _config(epochs=2), weights=weights)
+    assert np.isfinite(history[-1]["d_loss"])
+
+
+def test_exploding_discriminator_is_reported(events) -> None:
+    train, val = events
+    # an unpenalised Wasserstein critic with a huge step grows without bound
+    gan = build("gan", 5, {"loss": "wgan-gp", "penalty": 0.0, "hidden": 16, "layers": 2})
+    with pytest.raises(
+        HepgenError, match=r"'gan' diverged at epoch \d+: d_loss = .*\|d_loss\| <= 10000"
+    ):
+        gan.fit(train, val, _config(lr=10.0, epochs=30))
+
+
+def _stop_at(epoch: int, step: int, sig: signal.Signals = signal.SIGTERM):
+    def callback(e: int, s: int) -> None:
+        if (e, s) == (epoch, step):
+            os.kill(os.getpid(), sig)
+
+    return callback
+
+
+def test_sigint_saves_and_the_best_epoch_survives_the_resume(events, tmp_path) -> None:
+    train, val = events
+    config = _config(epochs=4, select_by="metric", select_every=1)
+    whole = build("bvae", 5, SMALL, seed=2)
+    expected = whole.fit(train, val, config)
+    path = state_path_for(tmp_path / "models" / "bvae" / "model.pt")
+    assert path == tmp_path / "models" / "bvae" / "last.ckpt"
+    with pytest.raises(TrainingInterrupted, match="SIGINT in epoch 3"):
+        build("bvae", 5, SMALL, seed=2).fit(
+            train, val, config, state_path=path, callback=_stop_at(3, 7, signal.SIGINT)
+        )
+    saved = torch.load(path, weights_only=True)
+    assert saved["progress"]["epoch"] == 3 and saved["progress"]["cursor"] is None  # epoch end
+    resumed = build("bvae", 5, SMALL, seed=2)
+    history = resumed.fit(train, val, config, state_path=path)
+    assert [r["metric"] for r in history] == [r["metric"] for r in expected]
+    for key, value in whole.state_dict().items():
+        assert torch.equal(resumed.state_dict()[key], value), key
+
+
+def test_periodic_state_and_a_changed_config_starts_fresh(events, tmp_path, caplog) -> None:
+    train, val = events
+    path = tmp_path / "last.ckpt"
+    build("vae", 5, SMALL).fit(train, val, _config(epochs=2, checkpoint_every=2), state_path=path)
+    assert torch.load(path, weights_only=True)["progress"]["epoch"] == 2
+    other = _config(epochs=3, lr=2e-3)
+    with caplog.at_level(logging.WARNING, logger="hepgen.training_state"):
+        history = build("vae", 5, SMALL).fit(train, val, other, state_path=path)
+    assert "belongs to another run" in caplog.text
+    fresh = build("vae", 5, SMALL).fit(train, val, other)
+    assert [r["loss"] for r in history] == [r["loss"] for r in fresh]
+
+
+def test_interrupt_without_a_state_file_says_so(events) -> None:
+    train, val = events
+    with pytest.raises(TrainingInterrupted, match="nothing was saved"):
+        build("vae", 5, SMALL).fit(train, val, _config(), callback=_stop_at(1, 0))

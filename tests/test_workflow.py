@@ -32,8 +32,14 @@ def test_every_stage_leaves_its_outputs(tiny_run):
         "dy_mumu/samples/bvae.parquet",
         "dy_mumu/metrics/vae.json",
         "dy_mumu/plots/bvae/features.png",
+        "dy_mumu/plots/vae/observables.png",
+        "dy_mumu/plots/vae/correlations.png",
+        "dy_mumu/plots/bvae/latent.png",
+        "dy_mumu/plots/bvae/training.png",
         "summary/leaderboard.csv",
         "summary/leaderboard.md",
+        "summary/leaderboard.tex",
+        "summary/leaderboard.png",
         "report.html",
     ]
     missing = [p for p in expected if not (results / p).is_file()]
@@ -62,9 +68,12 @@ def test_metrics_carry_floors_and_provenance(tiny_run):
         assert 0.0 <= metrics["auc"]["floor"] <= 1.0
         for entry in metrics["w1"]["features"].values():
             assert entry["value"] >= 0 and entry["floor"] >= 0
+        assert metrics["memorisation"]["z_u"]["err"] > 0
+        assert "m_mumu" in metrics["w1_obs"]["observables"]
         assert len(metrics["provenance"]["config_hash"]) == 16
     board = pd.read_csv(tiny_run / "results/summary/leaderboard.csv")
     assert sorted(board["model"]) == ["bvae", "vae"]
+    assert board[["auc_floor", "w1_mean_floor", "fpd_floor", "copy_z_floor"]].notna().all().all()
 
 
 @pytest.mark.workflow

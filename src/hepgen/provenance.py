@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 __all__ = ["config_hash", "provenance"]
@@ -31,14 +33,31 @@ def config_hash(config: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _git_commit() -> str | None:
+def _rev_parse(cwd: Path | None) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _git_commit() -> str | None:
+    """The commit that produced a result, or ``None`` outside any git checkout.
+
+    ``$HEPGEN_GIT_COMMIT`` wins (for installs without ``.git``); else the working directory's
+    checkout; else the checkout the hepgen package is imported from (an editable install).
+    """
+    commit = os.environ.get("HEPGEN_GIT_COMMIT", "").strip()
+    if commit:
+        return commit
+    return _rev_parse(None) or _rev_parse(Path(__file__).resolve().parent)
 
 
 def _versions() -> dict[str, str]:

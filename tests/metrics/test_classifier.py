@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from hepgen.metrics.classifier import classifier_auc, make_classifier
+from hepgen.metrics.classifier import classifier_auc, classifier_test, make_classifier
 from hepgen.runtime import HepgenError
 
 
@@ -68,3 +68,31 @@ def test_unknown_option_is_named() -> None:
     with pytest.raises(HepgenError, match="max_depht"):
         make_classifier(seed=0, options={"max_depht": 3})
     assert make_classifier(seed=4, options={"max_leaf_nodes": 7}).get_params()["random_state"] == 4
+
+
+def test_uncertainty_covers_the_spread_over_independent_samples() -> None:
+    # The bootstrap uncertainty of the scored events should match the spread of the AUC
+    # over independent truth/generated pairs (same classifier settings).
+    rng = np.random.default_rng(6)
+    aucs, errs = [], []
+    for _ in range(6):
+        truth = rng.normal(size=(800, 2))
+        generated = rng.normal(size=(800, 2)) + [0.4, 0.0]
+        auc, err = classifier_test(truth, generated, seed=1, max_iter=30, bootstrap=20)
+        aucs.append(auc)
+        errs.append(err)
+    assert 0.3 * np.std(aucs) < np.mean(errs) < 3 * np.std(aucs)
+
+
+def test_missing_values_are_accepted_only_when_asked() -> None:
+    rng = np.random.default_rng(7)
+    truth = pd.DataFrame({"m_jj_w": rng.normal(80.0, 10.0, 400), "ht": rng.normal(300, 50, 400)})
+    generated = truth.copy()
+    generated.loc[::2, "m_jj_w"] = np.nan  # half the events without a W candidate
+    with pytest.raises(HepgenError, match="NaN or infinite"):
+        classifier_auc(truth, generated)
+    # The trees see the missing pattern, which the truth never shows: far from 0.5.
+    assert classifier_auc(truth, generated, allow_missing=True, max_iter=20) > 0.7
+    generated.loc[1, "ht"] = np.inf
+    with pytest.raises(HepgenError, match=r"infinite values in columns 'ht': 1"):
+        classifier_auc(truth, generated, allow_missing=True)

@@ -1,20 +1,21 @@
-"""Tests of evaluate(): values beside truth-vs-truth floors, input errors, reproducibility."""
+"""Tests of evaluate(): every metric beside its truth-vs-truth floor, input errors, reproducibility."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from hepgen.metrics.evaluate import evaluate, summary, write_metrics
+from hepgen.metrics.evaluate import evaluate
+from hepgen.metrics.record import summary, write_metrics
 from hepgen.runtime import HepgenError
 
 FEATURES = ["mu1_pt", "mu1_eta", "met"]
-CLASSIFIER = {"max_iter": 40}
+OPTIONS = {"bootstrap": 8, "classifier": {"max_iter": 40}}
+FAMILIES = ["w1", "ks", "separation", "chi2_ndf", "quantile_mse", "tail_99", "tail_999"]
 
 
 def _events(seed: int, n: int, *, pt_shift: float = 0.0, weight: bool = False) -> pd.DataFrame:
@@ -31,44 +32,92 @@ def _events(seed: int, n: int, *, pt_shift: float = 0.0, weight: bool = False) -
     return table
 
 
+def _entries(record: dict) -> list[dict]:
+    """Every {value, err, floor, floor_err} entry of a record."""
+    found = []
+    for value in record.values():
+        if isinstance(value, dict):
+            found += [value] if "floor" in value else _entries(value)
+    return found
+
+
 def test_a_faithful_generator_scores_at_the_floor() -> None:
     result = evaluate(
-        _events(0, 3000), _events(1, 5000), features=FEATURES, seed=2, classifier=CLASSIFIER
+        _events(0, 3000), _events(1, 5000), features=FEATURES, seed=2, options=OPTIONS
     )
     assert (result["n_truth"], result["n_generated"], result["n_compared"]) == (3000, 5000, 1500)
     assert result["auc"]["value"] == pytest.approx(0.5, abs=0.05)
     assert result["auc"]["floor"] == pytest.approx(0.5, abs=0.05)
-    for name in FEATURES:
-        entry = result["w1"]["features"][name]
-        # 1500 vs 1500 events: statistical W1 of order a few % of sigma, for both.
-        assert entry["floor"] < 0.1
-        assert entry["value"] < 0.1
+    for family in FAMILIES:
+        assert list(result[family]["features"]) == FEATURES
+        mean = result[family]["mean"]
+        # value and floor agree within their statistical uncertainties
+        assert abs(mean["value"] - mean["floor"]) < 4 * np.hypot(mean["err"], mean["floor_err"])
     values = [result["w1"]["features"][name]["value"] for name in FEATURES]
     assert result["w1"]["mean"]["value"] == pytest.approx(np.mean(values))
+    entries = _entries(result)
+    assert len(entries) == 7 * 4 + 4  # families x (3 features + mean), spearman, auc, fpd, kpd
+    assert all(np.isfinite(list(e.values())).all() and e["err"] >= 0 for e in entries)
+    # (a tail with no event above the 99.9 % quantile in any resample has err 0)
+    assert all(e["err"] > 0 for e in _entries({k: result[k] for k in FAMILIES[:5]}))
+    assert "memorisation" not in result  # no training split given
+    assert result["seconds"]["total"] > 0
 
 
 def test_a_shifted_generator_scores_far_above_the_floor() -> None:
     result = evaluate(
-        _events(0, 3000),
-        _events(1, 3000, pt_shift=8.0),
-        features=FEATURES,
-        seed=2,
-        classifier=CLASSIFIER,
+        _events(0, 3000), _events(1, 3000, pt_shift=8.0), features=FEATURES, seed=2, options=OPTIONS
     )
     pt = result["w1"]["features"]["mu1_pt"]
     assert pt["value"] > 5 * pt["floor"]
     assert pt["value"] == pytest.approx(8.0 / 20.0, abs=0.1)  # shift / sigma of Exp(20 GeV)
     # Optimal AUC: truth events below 25 + 8 GeV are told apart, the rest are a coin flip,
-    # 0.5 * (1 + P(x < 8 GeV)) = 0.5 * (1 + 1 - exp(-8 / 20)) = 0.665.
+    # 0.5 * (1 + P(x < 8 GeV)) = 0.665.
     assert result["auc"]["value"] == pytest.approx(1.0 - 0.5 * np.exp(-0.4), abs=0.04)
-    assert result["auc"]["floor"] == pytest.approx(0.5, abs=0.05)
-    assert result["w1"]["mean"]["value"] > 3 * result["w1"]["mean"]["floor"]
+    assert result["auc"]["value"] - result["auc"]["floor"] > 5 * result["auc"]["err"]
+    ks = result["ks"]["features"]["mu1_pt"]
+    assert ks["value"] == pytest.approx(1 - np.exp(-0.4), abs=0.04)  # max CDF difference at 33 GeV
+
+
+def test_dimuon_events_get_observables_and_data_copying(dimuon) -> None:
+    truth, train = dimuon(1600, 0), dimuon(2400, 1)
+    features = [c for c in truth.columns if c != "weight"]
+    scale = train[features].std().to_numpy()
+
+    def embed(table: pd.DataFrame) -> np.ndarray:
+        return table[features].to_numpy() / scale
+
+    rng = np.random.default_rng(2)
+    replayed = train.iloc[rng.integers(0, len(train), 1600)].reset_index(drop=True)
+    smeared = dimuon(1600, 3, width=12.0)  # right kinematics, Z peak five times too wide
+    options = {**OPTIONS, "memorisation": {"cells": 4}}
+    copy = evaluate(
+        truth, replayed, features=features, seed=4, options=options, train=train, embed=embed
+    )
+    wide = evaluate(
+        truth, smeared, features=features, seed=4, options=options, train=train, embed=embed
+    )
+    # Replayed training events are as good as truth for every fidelity metric...
+    assert copy["auc"]["value"] == pytest.approx(0.5, abs=0.06)
+    assert (
+        copy["w1_obs"]["observables"]["m_mumu"]["value"]
+        < 3 * copy["w1_obs"]["observables"]["m_mumu"]["floor"] + 0.05
+    )
+    # ... but the data-copying test sees them, and its floor does not.
+    assert copy["memorisation"]["z_u"]["value"] < -10
+    assert abs(copy["memorisation"]["z_u"]["floor"]) < 3
+    assert copy["memorisation"]["distance_ratio"]["value"] < 0.2
+    # The widened peak shows in m_mumu far more than in any single feature.
+    m_ll = wide["w1_obs"]["observables"]["m_mumu"]
+    assert m_ll["value"] > 5 * m_ll["floor"]
+    assert set(wide["observables"]) == {"m_mumu", "pt_mumu", "y_mumu", "dr_mumu", "mt"}
 
 
 def test_same_seed_same_output_and_json_ready(tmp_path: Path) -> None:
     truth, generated = _events(0, 400, weight=True), _events(1, 300, pt_shift=2.0)
-    first = evaluate(truth, generated, features=FEATURES, seed=5, classifier=CLASSIFIER)
-    second = evaluate(truth, generated, features=FEATURES, seed=5, classifier=CLASSIFIER)
+    first = evaluate(truth, generated, features=FEATURES, seed=5, options=OPTIONS)
+    second = evaluate(truth, generated, features=FEATURES, seed=5, options=OPTIONS)
+    first.pop("seconds"), second.pop("seconds")
     assert first == second
     # Fewer generated events than half the truth: both comparisons use that many.
     assert first["n_compared"] == 200
@@ -76,8 +125,8 @@ def test_same_seed_same_output_and_json_ready(tmp_path: Path) -> None:
     write_metrics(path, {**first, "model": "vae"})
     assert json.loads(path.read_text())["auc"] == first["auc"]
     assert "AUC" in summary(first)
-    different = evaluate(truth, generated, features=FEATURES, seed=6, classifier=CLASSIFIER)
-    assert different != first
+    different = evaluate(truth, generated, features=FEATURES, seed=6, options=OPTIONS)
+    assert different["auc"] != first["auc"]
 
 
 def test_weights_column_is_used() -> None:
@@ -88,27 +137,34 @@ def test_weights_column_is_used() -> None:
     generated["mu1_pt"] = rng.exponential(30.0, 4000) + 25.0
     x = generated["mu1_pt"] - 25.0
     generated["weight"] = np.exp(-x / 20.0 + x / 30.0)
-    weighted = evaluate(truth, generated, features=FEATURES, seed=1, classifier=CLASSIFIER)
+    weighted = evaluate(truth, generated, features=FEATURES, seed=1, options=OPTIONS)
     ignored = evaluate(
-        truth, generated, features=FEATURES, seed=1, classifier=CLASSIFIER, weights_column=None
+        truth, generated, features=FEATURES, seed=1, options=OPTIONS, weights_column=None
     )
-    pt_weighted = weighted["w1"]["features"]["mu1_pt"]["value"]
-    assert pt_weighted < 0.12
+    assert weighted["w1"]["features"]["mu1_pt"]["value"] < 0.12
     assert ignored["w1"]["features"]["mu1_pt"]["value"] > 0.35
     assert ignored["auc"]["value"] > weighted["auc"]["value"] + 0.05
 
 
-def test_nan_error_names_column_and_count() -> None:
+def test_nan_error_names_model_column_and_count() -> None:
     generated = _events(1, 500)
     generated.loc[[1, 2, 3], "met"] = np.nan
-    with pytest.raises(HepgenError, match=r"evaluate.*generated.*'met': 3 of 500") as error:
-        evaluate(_events(0, 500), generated, features=FEATURES, seed=0)
+    with pytest.raises(
+        HepgenError, match=r"model 'dy_mumu/vae'.*generated.*'met': 3 of 500"
+    ) as error:
+        evaluate(_events(0, 500), generated, features=FEATURES, seed=0, model="dy_mumu/vae")
     assert "mu1_pt" not in str(error.value)
 
 
 def test_missing_columns_are_listed() -> None:
-    with pytest.raises(HepgenError, match=r"truth table lacks.*\['jet1_pt', 'n_mu'\]"):
-        evaluate(_events(0, 500), _events(1, 500), features=[*FEATURES, "jet1_pt", "n_mu"], seed=0)
+    with pytest.raises(HepgenError, match=r"model 'gan'.*truth table lacks.*\['jet1_pt', 'n_mu'\]"):
+        evaluate(
+            _events(0, 500),
+            _events(1, 500),
+            features=[*FEATURES, "jet1_pt", "n_mu"],
+            seed=0,
+            model="gan",
+        )
 
 
 def test_too_few_events_says_found_and_needed() -> None:
@@ -116,11 +172,3 @@ def test_too_few_events_says_found_and_needed() -> None:
         evaluate(_events(0, 79), _events(1, 500), features=FEATURES, seed=0)
     with pytest.raises(HepgenError, match="at least 40 generated events, found 12"):
         evaluate(_events(0, 500), _events(1, 12), features=FEATURES, seed=0)
-
-
-def test_non_finite_result_is_not_written(tmp_path: Path) -> None:
-    path = tmp_path / "bad.json"
-    with pytest.raises(HepgenError, match="NaN or infinity"):
-        write_metrics(path, {"auc": {"value": math.nan}})
-    assert not path.exists()
-    assert list(tmp_path.iterdir()) == []

@@ -12,10 +12,9 @@ from PIL import Image
 from hepgen.plotting.histograms import (
     MIN_WIDTH,
     PANEL_SIZE,
-    binned,
     figure_size,
     grid_shape,
-    histogram_edges,
+    metric_notes,
     plot_feature_grid,
 )
 from hepgen.plotting.style import DPI
@@ -81,22 +80,33 @@ def test_a_failing_plot_leaves_no_file(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_edges_cover_the_central_99_percent() -> None:
-    values = np.random.default_rng(2).normal(size=100_000)
-    edges = histogram_edges(values, bins=40)
-    assert len(edges) == 41
-    assert edges[0] == pytest.approx(-2.576, abs=0.03)  # 0.5 % quantile of N(0, 1)
-    assert edges[-1] == pytest.approx(2.576, abs=0.03)
-    # Multiplicities get one bin per integer, centred on it.
-    np.testing.assert_array_equal(
-        histogram_edges(np.array([2.0, 3.0, 3.0, 5.0])), np.arange(1.5, 6.0)
+def test_observables_with_undefined_values_and_panel_notes(tmp_path: Path) -> None:
+    truth, generated = _events(0, 600), _events(1, 900)
+    generated.loc[::4, "met"] = np.nan  # e.g. an observable lacking its objects
+    path = tmp_path / "observables.png"
+    with pytest.raises(HepgenError, match=r"generated events hold NaN or infinite.*'met': 225"):
+        plot_feature_grid(truth, generated, features=["met"], path=path, title="t")
+    plot_feature_grid(
+        truth,
+        generated,
+        features=["mu1_pt", "met"],
+        path=path,
+        title="dy_mumu: vae",
+        notes={"met": "W1/σ 0.030 ± 0.004\nfloor 0.031 ± 0.004"},
+        allow_missing=True,
     )
+    with Image.open(path) as image:
+        assert np.asarray(image.convert("L")).std() > 10
+    generated["met"] = np.nan
+    with pytest.raises(HepgenError, match="no event has 'met' defined in the generated sample"):
+        plot_feature_grid(
+            truth, generated, features=["met"], path=path, title="t", allow_missing=True
+        )
 
 
-def test_overflow_lands_in_the_edge_bins_and_fractions_sum_to_one() -> None:
-    edges = np.array([0.0, 1.0, 2.0])
-    fraction, error = binned(np.array([-5.0, 0.5, 1.5, 9.0]), edges)
-    np.testing.assert_allclose(fraction, [0.5, 0.5])
-    np.testing.assert_allclose(error, [np.sqrt(2) / 4, np.sqrt(2) / 4])
-    weighted, _ = binned(np.array([0.5, 1.5]), edges, np.array([3.0, 1.0]))
-    np.testing.assert_allclose(weighted, [0.75, 0.25])
+def test_metric_notes_give_value_and_floor() -> None:
+    family = {
+        "features": {"met": {"value": 0.1234, "err": 0.01, "floor": 0.05, "floor_err": 0.002}}
+    }
+    assert metric_notes(family, "features") == {"met": "W1/σ 0.123 ± 0.010\nfloor 0.050 ± 0.002"}
+    assert metric_notes(family, "observables") == {}

@@ -32,3 +32,21 @@ def test_labels_render_as_mathtext() -> None:
     for name in ("mu1_pt", "mu2_eta", "jet3_phi", "met", "met_phi", "n_mu", "e1_e"):
         axes.set_xlabel(feature_label(name))
         figure.canvas.draw()  # raises on malformed mathtext
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("m_mumu", r"$m_{\mu\mu}$ [GeV]"),
+        ("pt_ee", r"$p_T^{ee}$ [GeV]"),
+        ("dr_ll", r"$\Delta R_{\ell\ell}$"),
+        ("mt", r"$m_T(\ell_1, E_T^{miss})$ [GeV]"),
+        ("m_jjb_top", "$m_{jjb}$ (top candidate) [GeV]"),
+        ("n_jets", "number of jets"),
+    ],
+)
+def test_observable_labels(name: str, label: str) -> None:
+    assert feature_label(name) == label
+    figure = Figure()
+    figure.add_subplot().set_xlabel(label)
+    figure.canvas.draw()

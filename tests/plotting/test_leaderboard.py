@@ -1,40 +1,27 @@
-"""Tests of the leaderboard tables."""
+"""Tests of the leaderboard table (CSV) and its records."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from hepgen.plotting.headline import HEADLINE
 from hepgen.plotting.leaderboard import COLUMNS, load_records, write_leaderboard
 from hepgen.runtime import HepgenError
 
 
-def _metrics(auc: float, w1: float) -> dict:
-    return {
-        "n_truth": 4000,
-        "n_generated": 20000,
-        "n_compared": 2000,
-        "w1": {"features": {}, "mean": {"value": w1, "floor": 0.02}},
-        "auc": {"value": auc, "floor": 0.505},
-    }
-
-
-RECORDS = [
-    {"dataset": "ttbar", "model": "vae", "metrics": _metrics(0.71, 0.09)},
-    {"dataset": "dy_mumu", "model": "vae", "metrics": _metrics(0.64, 0.05)},
-    {"dataset": "dy_mumu", "model": "bvae", "metrics": _metrics(0.55, 0.03)},
-]
-
-
-def test_csv_and_markdown(tmp_path: Path) -> None:
-    csv, md = tmp_path / "summary" / "leaderboard.csv", tmp_path / "summary" / "leaderboard.md"
-    write_leaderboard(RECORDS, csv, md)
-    table = pd.read_csv(csv)
+def test_csv_has_every_metric_with_uncertainty_and_floor(tmp_path: Path, records) -> None:
+    paths = {s: tmp_path / "summary" / f"leaderboard.{s}" for s in ("csv", "md", "tex")}
+    write_leaderboard(records, paths["csv"], paths["md"], paths["tex"])
+    table = pd.read_csv(paths["csv"])
     assert list(table.columns) == COLUMNS
-    assert len(table) == len(RECORDS)
+    for headline in HEADLINE:
+        for suffix in ("", "_err", "_floor", "_floor_err"):
+            assert f"{headline.key}{suffix}" in table.columns
     # Sorted by dataset, then AUC: the better dy_mumu model first.
     assert list(zip(table["dataset"], table["model"], strict=True)) == [
         ("dy_mumu", "bvae"),
@@ -43,21 +30,23 @@ def test_csv_and_markdown(tmp_path: Path) -> None:
     ]
     assert table.loc[0, "auc"] == pytest.approx(0.55)
     assert table.loc[0, "w1_mean_floor"] == pytest.approx(0.02)
-    text = md.read_text()
-    assert "| dy_mumu | bvae | 0.5500 | 0.5050 |" in text
-    for record in RECORDS:
-        assert f"| {record['model']} |" in text
+    assert table.loc[0, "copy_z"] == pytest.approx(-15.0)
+    assert table.loc[0, "rate_hz"] == pytest.approx(8.0e4)
+    assert table.loc[0, "eval_seconds"] == pytest.approx(12.5)
+    assert math.isnan(table.loc[0, "ks_mean"])  # not in these records: empty, never invented
+    assert math.isnan(table.loc[0, "valid_fraction"])
+    assert all(path.is_file() for path in paths.values())
 
 
-def test_records_from_files(tmp_path: Path) -> None:
+def test_records_from_files(tmp_path: Path, records) -> None:
     paths = []
-    for i, record in enumerate(RECORDS):
+    for i, record in enumerate(records):
         paths.append(tmp_path / f"{i}.json")
         paths[-1].write_text(json.dumps(record["metrics"]))
-    records = load_records(
+    loaded = load_records(
         paths, datasets=["ttbar", "dy_mumu", "dy_mumu"], models=["vae", "vae", "bvae"]
     )
-    assert records == RECORDS
+    assert loaded == records
     with pytest.raises(HepgenError, match="3 files, 2 datasets and 3 models"):
         load_records(paths, datasets=["a", "b"], models=["x", "y", "z"])
 

@@ -1,33 +1,61 @@
 # Helpers, validation and target lists; other rule files hold only rules.
+import re
+
 from hepgen import models as hepgen_models
 from hepgen.config import validate_config
 from hepgen.io import expand_files
+from hepgen.resources import check_default_resources, check_gpu_requests
 from hepgen.runtime import HepgenError, derive_seed
+from hepgen.sweeps import check_unique_names, check_variants, expand_sweeps
 
-validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
+SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
+validate_config(config, SCHEMA)
 
 DATASETS = list(config["datasets"])
-MODELS = {entry["name"]: entry for entry in config["models"]}
 
 
-def _check_models():
-    names = [entry["name"] for entry in config["models"]]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise HepgenError(f"config models: duplicate model names {duplicates}")
-    for entry in config["models"]:
+def _model_entries():
+    """Explicit `models` entries followed by every variant of every sweep grid."""
+    variants = expand_sweeps(config.get("sweeps", []))
+    check_variants(variants, SCHEMA)
+    entries = [*config["models"], *variants]
+    check_unique_names(entries, what="config models and sweeps")
+    for entry in entries:
         try:
             hepgen_models.validate(entry["type"], entry.get("params", {}))
         except HepgenError as err:
             raise HepgenError(f"config models '{entry['name']}': {err}") from None
+    return {entry["name"]: entry for entry in entries}
 
 
-_check_models()
+MODELS = _model_entries()
+
+# Rules (and config resource stages) that run on a GPU when one is given; all others are CPU.
+GPU_RULES = ("train_model", "sample_model")
+
+
+def _plain(resources):
+    return {name: getattr(res, "raw", res) for name, res in resources.items()}
+
+
+def _check_resources():
+    """Refuse GPU requests for CPU-only rules before anything is submitted."""
+    settings = workflow.resource_settings
+    overrides = settings.overwrite_resources
+    overrides = {name: _plain(res) for name, res in overrides.items()}
+    check_gpu_requests(overrides, gpu_users=GPU_RULES, source="set-resources")
+    defaults = _plain(settings.default_resources or {})
+    check_default_resources(defaults, gpu_users=GPU_RULES)
+    stages = tuple(rule.removesuffix("_model") for rule in GPU_RULES)
+    check_gpu_requests(config["resources"], gpu_users=stages, source="config resources")
+
+
+_check_resources()
 
 
 wildcard_constraints:
-    dataset="|".join(DATASETS),
-    model="|".join(MODELS),
+    dataset="|".join(map(re.escape, DATASETS)),
+    model="|".join(map(re.escape, MODELS)),
     chunk=r"\d+",
 
 
@@ -111,16 +139,45 @@ def provenance_config(wildcards, *stages):
 # ---- targets --------------------------------------------------------------------------
 
 
+def has_observables(dataset):
+    """Whether a dataset has lepton or jet collections, so physics observables exist."""
+    from hepgen.metrics.observables import JETS, LEPTONS
+
+    names = [entry["name"] for entry in config["datasets"][dataset].get("objects", [])]
+    return any(name in LEPTONS or name in JETS for name in names)
+
+
+def latent_models():
+    """Models whose type has an encoder (hepgen.plotting.latent.LATENT_TYPES)."""
+    from hepgen.plotting.latent import has_latent_space
+
+    return [name for name, entry in MODELS.items() if has_latent_space(entry["type"])]
+
+
 def get_final_output():
     return [
         *expand(
             "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=MODELS
         ),
         *expand(
-            "results/{dataset}/plots/{model}/features.png",
+            "results/{dataset}/plots/{model}/{figure}.png",
             dataset=DATASETS,
             model=MODELS,
+            figure=["features", "correlations", "training"],
+        ),
+        *expand(
+            "results/{dataset}/plots/{model}/observables.png",
+            dataset=[d for d in DATASETS if has_observables(d)],
+            model=MODELS,
+        ),
+        *expand(
+            "results/{dataset}/plots/{model}/latent.png",
+            dataset=DATASETS,
+            model=latent_models(),
         ),
         "results/summary/leaderboard.csv",
         "results/summary/leaderboard.md",
+        "results/summary/leaderboard.tex",
+        "results/summary/leaderboard.png",
+        *expand("results/{dataset}/plots/preprocessing.png", dataset=DATASETS),
     ]

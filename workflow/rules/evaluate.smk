@@ -1,7 +1,9 @@
 rule evaluate_model:
     input:
         samples="results/{dataset}/samples/{model}.parquet",
+        info="results/{dataset}/samples/{model}.json",
         test="results/{dataset}/split/test.parquet",
+        train="results/{dataset}/split/train.parquet",
         transform="results/{dataset}/split/transform.json",
     output:
         metrics="results/{dataset}/metrics/{model}.json",
@@ -10,14 +12,14 @@ rule evaluate_model:
     benchmark:
         "benchmarks/evaluate/{dataset}/{model}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/evaluate.yaml"
     threads: config["resources"]["evaluate"]["threads"]
     resources:
         mem_mb=resources_for("evaluate", "mem_mb"),
         runtime=resources_for("evaluate", "runtime"),
     params:
         seed=lambda w: seed_for("evaluate", w.dataset),
-        classifier=config["evaluate"]["classifier"],
+        options=config["evaluate"],
         model=lambda w: w.model,
         dataset=lambda w: w.dataset,
         config=lambda w: provenance_config(w, "sample", "evaluate"),

@@ -9,7 +9,7 @@ rule ingest_events:
     benchmark:
         "benchmarks/ingest/{dataset}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/data.yaml"
     threads: config["resources"]["ingest"]["threads"]
     resources:
         mem_mb=resources_for("ingest", "mem_mb"),

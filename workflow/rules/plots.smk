@@ -3,6 +3,7 @@ rule plot_histograms:
         samples="results/{dataset}/samples/{model}.parquet",
         test="results/{dataset}/split/test.parquet",
         transform="results/{dataset}/split/transform.json",
+        metrics="results/{dataset}/metrics/{model}.json",
     output:
         plot=report(
             "results/{dataset}/plots/{model}/features.png",
@@ -12,11 +13,11 @@ rule plot_histograms:
             labels={"model": "{model}", "figure": "features"},
         ),
     log:
-        "logs/plot/{dataset}/{model}.log",
+        "logs/plot/{dataset}/{model}/features.log",
     benchmark:
-        "benchmarks/plot/{dataset}/{model}.tsv"
+        "benchmarks/plot/{dataset}/{model}/features.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
     resources:
         mem_mb=resources_for("plot", "mem_mb"),
@@ -26,6 +27,126 @@ rule plot_histograms:
         dataset=lambda w: w.dataset,
     script:
         "../../scripts/plot_histograms.py"
+
+
+rule plot_observables:
+    input:
+        samples="results/{dataset}/samples/{model}.parquet",
+        test="results/{dataset}/split/test.parquet",
+        metrics="results/{dataset}/metrics/{model}.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/observables.png",
+            caption="../report/observables.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "observables"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/observables.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/observables.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
+    script:
+        "../../scripts/plot_observables.py"
+
+
+rule plot_correlations:
+    input:
+        samples="results/{dataset}/samples/{model}.parquet",
+        test="results/{dataset}/split/test.parquet",
+        transform="results/{dataset}/split/transform.json",
+        metrics="results/{dataset}/metrics/{model}.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/correlations.png",
+            caption="../report/correlations.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "correlations"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/correlations.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/correlations.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
+    script:
+        "../../scripts/plot_correlations.py"
+
+
+rule plot_latent:
+    input:
+        model="results/{dataset}/models/{model}/model.pt",
+        test="results/{dataset}/split/test.parquet",
+        transform="results/{dataset}/split/transform.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/latent.png",
+            caption="../report/latent.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "latent space"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/latent.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/latent.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        seed=lambda w: seed_for("latent", w.dataset, w.model),
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
+    script:
+        "../../scripts/plot_latent.py"
+
+
+rule plot_training:
+    input:
+        history="results/{dataset}/models/{model}/history.csv",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/training.png",
+            caption="../report/training.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "training"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/training.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/training.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
+    script:
+        "../../scripts/plot_training.py"
 
 
 rule plot_leaderboard:
@@ -41,12 +162,19 @@ rule plot_leaderboard:
             labels={"table": "leaderboard"},
         ),
         md="results/summary/leaderboard.md",
+        tex="results/summary/leaderboard.tex",
+        plot=report(
+            "results/summary/leaderboard.png",
+            caption="../report/leaderboard_figure.rst",
+            category="summary",
+            labels={"figure": "leaderboard"},
+        ),
     log:
         "logs/plot/leaderboard.log",
     benchmark:
         "benchmarks/plot/leaderboard.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
     resources:
         mem_mb=resources_for("plot", "mem_mb"),

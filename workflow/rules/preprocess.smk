@@ -11,7 +11,7 @@ rule preprocess_split:
     benchmark:
         "benchmarks/preprocess/{dataset}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/data.yaml"
     threads: config["resources"]["preprocess"]["threads"]
     resources:
         mem_mb=resources_for("preprocess", "mem_mb"),
@@ -43,11 +43,11 @@ rule plot_preprocessing:
         "logs/plot/{dataset}/preprocessing.log",
     benchmark:
         "benchmarks/plot/{dataset}/preprocessing.tsv"
+    conda:
+        "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
     resources:
         mem_mb=resources_for("plot", "mem_mb"),
         runtime=resources_for("plot", "runtime"),
-    conda:
-        "../../envs/hepgen.yaml"
     script:
         "../../scripts/plot_preprocessing.py"

@@ -10,7 +10,7 @@ rule sample_model:
     benchmark:
         "benchmarks/sample/{dataset}/{model}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/model.yaml"
     threads: config["resources"]["sample"]["threads"]
     resources:
         mem_mb=resources_for("sample", "mem_mb"),

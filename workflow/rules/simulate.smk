@@ -7,7 +7,7 @@ rule simulate_chunk:
     benchmark:
         "benchmarks/simulate/{dataset}/chunk{chunk}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/simulate.yaml"
     threads: config["resources"]["simulate"]["threads"]
     resources:
         mem_mb=resources_for("simulate", "mem_mb"),

@@ -1,3 +1,9 @@
+# Trains one model entry. While it runs, the resumable state (model, optimisers, schedulers,
+# random generators, history, best epoch) is written to models/{model}/last.ckpt every
+# training.checkpoint_every epochs and on SIGTERM/SIGINT. It is deliberately not an output:
+# Snakemake deletes the outputs of failed jobs, and the state must survive a failure so that
+# the next run resumes from it (when the config and data are unchanged). It is removed
+# after model.pt is written.
 rule train_model:
     input:
         train="results/{dataset}/split/train.parquet",
@@ -11,7 +17,7 @@ rule train_model:
     benchmark:
         "benchmarks/train/{dataset}/{model}.tsv"
     conda:
-        "../../envs/hepgen.yaml"
+        "../../envs/model.yaml"
     threads: config["resources"]["train"]["threads"]
     resources:
         mem_mb=resources_for("train", "mem_mb"),

@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from hepgen.metrics.classifier import classifier_auc, make_classifier
-from hepgen.metrics.evaluate import evaluate, summary, write_metrics
+from hepgen.metrics.binned import binned, chi2_ndf, histogram_edges, separation_power
+from hepgen.metrics.classifier import classifier_auc, classifier_test, make_classifier
+from hepgen.metrics.correlation import spearman_distance, spearman_matrix
+from hepgen.metrics.evaluate import evaluate
+from hepgen.metrics.frechet import fpd, frechet_distance
 from hepgen.metrics.inputs import Weights
+from hepgen.metrics.kernel import kpd
+from hepgen.metrics.ks import ks_statistics
+from hepgen.metrics.memorisation import data_copying
+from hepgen.metrics.observables import observables
+from hepgen.metrics.options import EvaluateOptions
+from hepgen.metrics.quantiles import quantile_mse
+from hepgen.metrics.record import sampling_record, summary, write_metrics
+from hepgen.metrics.tails import tail_ratios
 from hepgen.metrics.wasserstein import w1_distances, weighted_std
 
 __all__ = [
+    "EvaluateOptions",
     "Weights",
+    "binned",
+    "chi2_ndf",
     "classifier_auc",
+    "classifier_test",
+    "data_copying",
     "evaluate",
+    "fpd",
+    "frechet_distance",
+    "histogram_edges",
+    "kpd",
+    "ks_statistics",
     "make_classifier",
+    "observables",
+    "quantile_mse",
+    "sampling_record",
+    "separation_power",
+    "spearman_distance",
+    "spearman_matrix",
     "summary",
+    "tail_ratios",
     "w1_distances",
     "weighted_std",
     "write_metrics",

@@ -14,7 +14,13 @@ from sklearn.metrics import roc_auc_score
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.runtime import HepgenError
 
-__all__ = ["MIN_EVENTS_PER_HALF", "classifier_auc", "make_classifier"]
+__all__ = [
+    "MIN_EVENTS_PER_HALF",
+    "auc_bootstrap_error",
+    "classifier_auc",
+    "classifier_test",
+    "make_classifier",
+]
 
 METRIC = "classifier AUC"
 #: Events of each class in each half (training and scoring) the test needs.
@@ -63,6 +69,7 @@ def classifier_auc(
     seed: int = 0,
     max_iter: int = 100,
     options: Mapping[str, Any] | None = None,
+    allow_missing: bool = False,
 ) -> float:
     """ROC AUC of a classifier trained to tell generated (label 1) from truth (label 0).
 
@@ -82,16 +89,102 @@ def classifier_auc(
         max_iter: most boosting iterations (early stopping may end sooner).
         options: further ``HistGradientBoostingClassifier`` parameters, see
             :func:`make_classifier`.
+        allow_missing: accept NaN (an observable undefined for an event, e.g. m_jj without
+            two jets); the trees treat it as missing. Infinite values are always refused.
 
     Returns:
         The ROC AUC on the held-out halves, in ``[0, 1]``.
     """
+    y, score, w = _fit_and_score(
+        truth, generated, weights, features, seed, max_iter, options, allow_missing
+    )
+    return float(roc_auc_score(y, score, sample_weight=w))
+
+
+def classifier_test(
+    truth: pd.DataFrame | ArrayLike,
+    generated: pd.DataFrame | ArrayLike,
+    weights: Weights = None,
+    *,
+    features: Sequence[str] | None = None,
+    seed: int = 0,
+    max_iter: int = 100,
+    options: Mapping[str, Any] | None = None,
+    allow_missing: bool = False,
+    bootstrap: int = 30,
+) -> tuple[float, float]:
+    """:func:`classifier_auc` and its statistical uncertainty.
+
+    The uncertainty is the standard deviation of the AUC over ``bootstrap`` resamples of the
+    scored events (each class resampled with replacement); the classifier is not refitted.
+
+    Arguments:
+        truth: reference events, table or array of shape ``(n, d)``.
+        generated: generated events, table or array of shape ``(m, d)``.
+        weights: ``(truth_weights, generated_weights)``, see :func:`classifier_auc`.
+        features: classifier inputs; ``None`` takes every column of ``truth``.
+        seed: seeds the subsampling, the split, the classifier and the resamples.
+        max_iter: most boosting iterations.
+        options: further ``HistGradientBoostingClassifier`` parameters.
+        allow_missing: accept NaN as missing values.
+        bootstrap: number of resamples (>= 2).
+
+    Returns:
+        ``(AUC, uncertainty)``.
+    """
+    y, score, w = _fit_and_score(
+        truth, generated, weights, features, seed, max_iter, options, allow_missing
+    )
+    auc = float(roc_auc_score(y, score, sample_weight=w))
+    rng = np.random.default_rng([seed, 1])
+    return auc, auc_bootstrap_error(y, score, w, bootstrap=bootstrap, rng=rng)
+
+
+def auc_bootstrap_error(
+    y: np.ndarray, score: np.ndarray, w: np.ndarray, *, bootstrap: int, rng: np.random.Generator
+) -> float:
+    """Standard deviation of the ROC AUC over class-wise resamples with replacement.
+
+    Arguments:
+        y: labels 0/1, shape ``(n,)``.
+        score: classifier scores, shape ``(n,)``.
+        w: event weights, shape ``(n,)``.
+        bootstrap: number of resamples (>= 2).
+        rng: the random source.
+
+    Returns:
+        The uncertainty of the AUC.
+    """
+    if bootstrap < 2:
+        msg = (
+            f"{METRIC}: needs at least 2 bootstrap resamples for an uncertainty, found {bootstrap}"
+        )
+        raise HepgenError(msg)
+    classes = [np.flatnonzero(y == label) for label in (0, 1)]
+    values = []
+    for _ in range(bootstrap):
+        pick = np.concatenate([c[rng.integers(0, len(c), len(c))] for c in classes])
+        values.append(roc_auc_score(y[pick], score[pick], sample_weight=w[pick]))
+    return float(np.std(values, ddof=1))
+
+
+def _fit_and_score(
+    truth: pd.DataFrame | ArrayLike,
+    generated: pd.DataFrame | ArrayLike,
+    weights: Weights,
+    features: Sequence[str] | None,
+    seed: int,
+    max_iter: int,
+    options: Mapping[str, Any] | None,
+    allow_missing: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fit on one half of each class; return labels, scores and weights of the other halves."""
     truth_table = as_table(truth, features=features, metric=METRIC, role="truth")
     columns = list(truth_table.columns)
     generated_table = as_table(generated, features=columns, metric=METRIC, role="generated")
     needed = 2 * MIN_EVENTS_PER_HALF
     for role, table in (("truth", truth_table), ("generated", generated_table)):
-        check_finite(table, metric=METRIC, role=role)
+        check_finite(table, metric=METRIC, role=role, allow_nan=allow_missing)
         check_events(
             len(table), needed, metric=METRIC, role=f"{role} (two halves of {MIN_EVENTS_PER_HALF})"
         )
@@ -115,8 +208,7 @@ def classifier_auc(
     model.fit(x_fit, y_fit, sample_weight=w_fit)
     x_test = np.concatenate([x0_test, x1_test])
     y_test = np.concatenate([np.zeros(len(x0_test)), np.ones(len(x1_test))])
-    score = model.predict_proba(x_test)[:, 1]
-    return float(roc_auc_score(y_test, score, sample_weight=np.concatenate([w0_test, w1_test])))
+    return y_test, model.predict_proba(x_test)[:, 1], np.concatenate([w0_test, w1_test])
 
 
 def _halves(

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_auc
+from hepgen.metrics.bootstrap import entry, nan_std, resamples
+from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
+from hepgen.metrics.correlation import spearman_matrix
+from hepgen.metrics.frechet import fpd_arrays, max_abs_normalise
 from hepgen.metrics.inputs import as_table, check_events, check_finite, column_weights
-from hepgen.metrics.wasserstein import w1_distances
-from hepgen.runtime import HepgenError, atomic_path
+from hepgen.metrics.kernel import kpd_arrays
+from hepgen.metrics.marginals import FEATURE_FAMILIES, Sample, compare_marginals, kernels
+from hepgen.metrics.memorisation import copying_entries
+from hepgen.metrics.observables import observables
+from hepgen.metrics.options import EvaluateOptions
+from hepgen.metrics.tails import has_tail
+from hepgen.runtime import HepgenError
 
-__all__ = ["evaluate", "summary", "write_metrics"]
+__all__ = ["KPD_BATCH", "evaluate"]
 
 log = logging.getLogger(__name__)
-METRIC = "evaluate (W1, classifier AUC)"
+METRIC = "evaluate"
+#: Events per KPD batch in the evaluation (JetNet uses 5000 of 50000; this bounds the time).
+KPD_BATCH = 1000
+_OBSERVABLE_FAMILIES = ("w1", "tail_99", "tail_999")
 
 
 def evaluate(
@@ -28,8 +38,11 @@ def evaluate(
     *,
     features: list[str],
     seed: int,
-    classifier: Mapping[str, Any] | None = None,
+    options: EvaluateOptions | Mapping[str, Any] | None = None,
+    train: pd.DataFrame | None = None,
+    embed: Callable[[pd.DataFrame], np.ndarray] | None = None,
     weights_column: str | None = "weight",
+    model: str = "generated",
 ) -> dict[str, Any]:
     """Compare generated events with the truth and with itself (the floor), metric by metric.
 
@@ -37,110 +50,234 @@ def evaluate(
     compares A with a random subsample of the generated events of the size of B; its
     ``floor`` compares A with B the same way, so it is what a perfect generator would score
     with this many events (Kansal et al., arXiv:2211.10295). If fewer generated events than
-    ``len(B)`` exist, B is subsampled to the same size, so value and floor stay comparable.
+    ``len(B)`` exist, B is subsampled to the same size. Uncertainties (``err``,
+    ``floor_err``) are standard deviations over ``options.bootstrap`` resamples of both
+    compared samples (FPD: the extrapolation fit; KPD: the spread over batches; AUC:
+    resamples of the scored events).
 
     Arguments:
         truth: the test split event table, ``n`` rows, physical units.
         generated: the generated event table, ``m`` rows, physical units.
-        features: columns to compare (``Transform.features``).
-        seed: seeds the halves, the subsample and the classifier.
-        classifier: ``{"max_iter": int, ...}`` for the classifier (config key
-            ``evaluate.classifier``); ``None`` uses the defaults.
+        features: physical columns to compare (``Transform.columns``: the network features
+            plus any reference angle the transform makes relative).
+        seed: seeds the halves, the subsamples, the resamples and the classifier.
+        options: :class:`EvaluateOptions` or the config section ``evaluate``.
+        train: the training split; with ``embed``, enables the data-copying test.
+        embed: maps a table to the model's transformed space (``Transform.forward``).
         weights_column: per-event weight column, used for a table that has it; ``None``
             ignores weights.
+        model: the model's name, for error messages.
 
     Returns:
-        ``{"n_truth", "n_generated", "n_compared", "w1": {"features": {name: {"value",
-        "floor"}}, "mean": {"value", "floor"}}, "auc": {"value", "floor"}}`` of plain
-        ints and floats; W1 is in units of the truth's standard deviation.
-    """
-    truth_table = as_table(truth, features=features, metric=METRIC, role="truth")
-    generated_table = as_table(generated, features=features, metric=METRIC, role="generated")
-    check_finite(truth_table, metric=METRIC, role="truth")
-    check_finite(generated_table, metric=METRIC, role="generated")
-    per_half = 2 * MIN_EVENTS_PER_HALF
-    check_events(
-        len(truth_table), 2 * per_half, metric=METRIC, role=f"truth (two halves of {per_half})"
-    )
-    check_events(len(generated_table), per_half, metric=METRIC, role="generated")
-    w_truth, w_generated = column_weights(truth, generated, weights_column, metric=METRIC)
-
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(truth_table))
-    half_a, half_b = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2 :]
-    n_compared = min(len(half_b), len(generated_table))
-    half_b = half_b[:n_compared]
-    pick = np.sort(rng.permutation(len(generated_table))[:n_compared])
-    clf_seed = int(rng.integers(2**31 - 1))
-    if n_compared < len(order) - len(half_a):
-        log.info(
-            "%d generated events < half of the truth; the floor uses %d truth events",
-            n_compared,
-            n_compared,
-        )
-
-    a = _subset(truth_table, w_truth, half_a)
-    comparisons = {
-        "value": _subset(generated_table, w_generated, pick),
-        "floor": _subset(truth_table, w_truth, half_b),
-    }
-    options = dict(classifier or {})
-    max_iter = options.pop("max_iter", 100)
-    w1 = {key: w1_distances(a[0], other[0], (a[1], other[1])) for key, other in comparisons.items()}
-    auc = {
-        key: classifier_auc(
-            a[0], other[0], (a[1], other[1]), seed=clf_seed, max_iter=max_iter, options=options
-        )
-        for key, other in comparisons.items()
-    }
-    return {
-        "n_truth": len(truth_table),
-        "n_generated": len(generated_table),
-        "n_compared": int(n_compared),
-        "w1": {
-            "features": {
-                name: {key: w1[key][name] for key in ("value", "floor")} for name in features
-            },
-            "mean": {key: float(np.mean(list(w1[key].values()))) for key in ("value", "floor")},
-        },
-        "auc": auc,
-    }
-
-
-def _subset(
-    table: pd.DataFrame, weights: np.ndarray | None, index: np.ndarray
-) -> tuple[pd.DataFrame, np.ndarray | None]:
-    rows = table.iloc[index].reset_index(drop=True)
-    return rows, None if weights is None else weights[index]
-
-
-def summary(metrics: Mapping[str, Any]) -> str:
-    """One log line: AUC and mean W1, each with its floor.
-
-    Arguments:
-        metrics: an :func:`evaluate` result.
-
-    Returns:
-        e.g. ``"AUC 0.612 (floor 0.503), mean W1/sigma 0.0412 (floor 0.0120), 4000 events"``.
-    """
-    auc, w1 = metrics["auc"], metrics["w1"]["mean"]
-    return (
-        f"AUC {auc['value']:.3f} (floor {auc['floor']:.3f}), mean W1/sigma {w1['value']:.4f} "
-        f"(floor {w1['floor']:.4f}), {metrics['n_compared']} events compared"
-    )
-
-
-def write_metrics(path: str | os.PathLike, metrics: Mapping[str, Any]) -> None:
-    """Write a metrics record as JSON, atomically; NaN or infinity is refused.
-
-    Arguments:
-        path: output ``.json`` path.
-        metrics: plain JSON values (an :func:`evaluate` result plus labels and provenance).
+        Plain ints, floats, strings and lists: ``n_truth``, ``n_generated``, ``n_compared``,
+        ``n_bootstrap``; per-feature families ``w1`` (W1 / sigma_truth), ``ks``,
+        ``separation``, ``chi2_ndf``, ``quantile_mse`` as ``{"features": {name: E}, "mean": E}``;
+        ``w1_obs`` as ``{"observables": {name: E}, "mean": E}``; ``tail_99`` and ``tail_999``
+        with both groups; ``spearman``, ``auc``, ``fpd``, ``kpd`` as E; ``memorisation`` as
+        ``{"z_u": E, "distance_ratio": E}`` (when ``train`` is given); ``observables`` (names
+        and fraction of events where each is defined) and ``seconds`` per metric and in total.
+        Each E is
+        ``{"value", "err", "floor", "floor_err"}``.
     """
     try:
-        text = json.dumps(metrics, indent=2, allow_nan=False)
-    except ValueError as error:
-        msg = f"metrics for {path} hold NaN or infinity and cannot be written as JSON ({error})"
+        return _evaluate(truth, generated, features, seed, options, train, embed, weights_column)
+    except HepgenError as error:
+        msg = f"evaluation of model {model!r}: {error}"
         raise HepgenError(msg) from error
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n")
+
+
+def _evaluate(
+    truth: pd.DataFrame,
+    generated: pd.DataFrame,
+    features: list[str],
+    seed: int,
+    options: EvaluateOptions | Mapping[str, Any] | None,
+    train: pd.DataFrame | None,
+    embed: Callable[[pd.DataFrame], np.ndarray] | None,
+    weights_column: str | None,
+) -> dict[str, Any]:
+    began = time.perf_counter()
+    opts = options if isinstance(options, EvaluateOptions) else EvaluateOptions.from_config(options)
+    tables = {
+        role: as_table(table, features=features, metric=METRIC, role=role)
+        for role, table in (("truth", truth), ("generated", generated))
+    }
+    for role, table in tables.items():
+        check_finite(table, metric=METRIC, role=role)
+    per_half = 2 * MIN_EVENTS_PER_HALF
+    check_events(
+        len(tables["truth"]), 2 * per_half, metric=METRIC, role=f"truth (two halves of {per_half})"
+    )
+    check_events(len(tables["generated"]), per_half, metric=METRIC, role="generated")
+    w_truth, w_generated = column_weights(truth, generated, weights_column, metric=METRIC)
+    obs = {"truth": observables(truth), "generated": observables(generated)}
+    names = [n for n in obs["truth"].columns if n in obs["generated"].columns]
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(truth))
+    half_a, half_b = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2 :]
+    n_compared = min(len(half_b), len(generated))
+    half_b = half_b[:n_compared]
+    pick = np.sort(rng.permutation(len(generated))[:n_compared])
+    sub_seed = int(rng.integers(2**31 - 1))
+    if n_compared < len(order) - len(half_a):
+        log.info("%d generated events < half of the truth; the floor uses as many", n_compared)
+
+    def sample(role: str, index: np.ndarray, weights: np.ndarray | None) -> Sample:
+        values = np.column_stack([tables[role].to_numpy(), obs[role][names].to_numpy()])
+        return Sample(values[index], None if weights is None else weights[index])
+
+    a = sample("truth", half_a, w_truth)
+    others = {
+        "value": sample("generated", pick, w_generated),
+        "floor": sample("truth", half_b, w_truth),
+    }
+    boot = np.random.default_rng([sub_seed, 0])
+    indices = {key: resamples(boot, len(half_a), n_compared, opts.bootstrap) for key in others}
+    n_features = len(features)
+    seconds: dict[str, float] = {}
+    result: dict[str, Any] = {
+        "n_truth": len(truth),
+        "n_generated": len(generated),
+        "n_compared": int(n_compared),
+        "n_bootstrap": opts.bootstrap,
+    }
+
+    start = time.perf_counter()
+    marginal = compare_marginals(
+        a,
+        others,
+        [*features, *names],
+        kernels(bins=opts.bins, quantiles=opts.quantiles),
+        indices=indices,
+        applies=_applies(a, features, names),
+    )
+    for family in FEATURE_FAMILIES:
+        groups = {"features": features}
+        if family in ("tail_99", "tail_999"):
+            groups["observables"] = names
+        result[family] = marginal.family(family, groups)
+    result["w1_obs"] = marginal.family("w1", {"observables": names})
+    seconds["marginals"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    result["spearman"] = _spearman(a, others, indices, n_features)
+    seconds["spearman"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    result["auc"] = _classifier(a, others, [*features, *names], opts, sub_seed)
+    seconds["auc"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    result["fpd"], result["kpd"] = _physics_distances(a, others, n_features, sub_seed)
+    seconds["fpd_kpd"] = time.perf_counter() - start
+
+    if train is not None and embed is not None:
+        start = time.perf_counter()
+        rows = {
+            "truth": truth.iloc[half_a],
+            "value": generated.iloc[pick],
+            "floor": truth.iloc[half_b],
+        }
+        result["memorisation"] = _memorisation(train, rows, embed, opts, sub_seed)
+        seconds["memorisation"] = time.perf_counter() - start
+
+    result["observables"] = {
+        name: {role: float(obs[role][name].notna().mean()) for role in ("truth", "generated")}
+        for name in names
+    }
+    seconds["total"] = time.perf_counter() - began
+    result["seconds"] = seconds
+    return result
+
+
+def _applies(a: Sample, features: list[str], names: list[str]) -> dict[str, list[str]]:
+    """Columns of each family: features only, except W1 and tails; tails where the truth has one."""
+    columns = [*features, *names]
+    out = {f: list(features) for f in FEATURE_FAMILIES if f not in _OBSERVABLE_FAMILIES}
+    for family, level in (("tail_99", 0.99), ("tail_999", 0.999)):
+        out[family] = [
+            name for c, name in enumerate(columns) if has_tail(*a.column(c), level=level)
+        ]
+    return out
+
+
+def _spearman(
+    a: Sample, others: Mapping[str, Sample], indices: Mapping[str, list], d: int
+) -> dict[str, float]:
+    """Frobenius norm of the Spearman-matrix difference on the features, with resamples."""
+
+    def norm(x: Sample, y: Sample) -> float:
+        difference = spearman_matrix(y.values[:, :d], y.weights) - spearman_matrix(
+            x.values[:, :d], x.weights
+        )
+        return float(np.linalg.norm(difference))
+
+    parts = []
+    for key, other in others.items():
+        replicates = [norm(a.rows(ia), other.rows(ib)) for ia, ib in indices[key]]
+        parts += [norm(a, other), float(nan_std(np.asarray(replicates)))]
+    return entry(*parts)
+
+
+def _classifier(
+    a: Sample, others: Mapping[str, Sample], columns: list[str], opts: EvaluateOptions, seed: int
+) -> dict[str, float]:
+    """Classifier AUC on features and observables (NaN = missing) for value and floor."""
+    options = dict(opts.classifier)
+    max_iter = options.pop("max_iter", 100)
+    parts = []
+    for other in others.values():
+        truth = pd.DataFrame(a.values, columns=columns)
+        generated = pd.DataFrame(other.values, columns=columns)
+        auc, err = classifier_test(
+            truth,
+            generated,
+            (a.weights, other.weights),
+            seed=seed,
+            max_iter=max_iter,
+            options=options,
+            allow_missing=True,
+            bootstrap=opts.bootstrap,
+        )
+        parts += [auc, err]
+    return entry(*parts)
+
+
+def _physics_distances(
+    a: Sample, others: Mapping[str, Sample], d: int, seed: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """FPD and KPD on the features, normalised by the truth half A (JetNet convention)."""
+    fpd_parts, kpd_parts = [], []
+    for other in others.values():
+        x, y = max_abs_normalise(a.values[:, :d], [other.values[:, :d]])
+        fpd_parts += fpd_arrays(x, y, a.weights, other.weights, seed=seed)
+        kpd_parts += kpd_arrays(x, y, a.weights, other.weights, seed=seed, batch_size=KPD_BATCH)
+    return entry(*fpd_parts), entry(*kpd_parts)
+
+
+def _memorisation(
+    train: pd.DataFrame,
+    rows: Mapping[str, pd.DataFrame],
+    embed: Callable[[pd.DataFrame], np.ndarray],
+    opts: EvaluateOptions,
+    seed: int,
+) -> dict[str, dict[str, float]]:
+    """Data-copying test in transformed space: generated (value) or truth half B (floor)."""
+    rng = np.random.default_rng([seed, 2])
+    spaces = {}
+    for role, table in {"training": train, **rows}.items():
+        x = np.asarray(embed(table), dtype=np.float64)
+        if role != "training" and len(x) > opts.memorisation_events:
+            x = x[np.sort(rng.permutation(len(x))[: opts.memorisation_events])]
+        check_finite(pd.DataFrame(x), metric="data copying (transformed space)", role=role)
+        spaces[role] = x
+    queries = {"value": spaces["value"], "floor": spaces["floor"]}
+    return copying_entries(
+        spaces["training"],
+        spaces["truth"],
+        queries,
+        seed=seed,
+        cells=opts.cells,
+        bootstrap=opts.bootstrap,
+    )

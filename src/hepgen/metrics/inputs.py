@@ -11,10 +11,12 @@ from numpy.typing import ArrayLike
 from hepgen.runtime import HepgenError
 
 __all__ = [
+    "ColumnPair",
     "Weights",
     "as_table",
     "check_events",
     "check_finite",
+    "column_pairs",
     "column_weights",
     "event_weights",
     "pair_weights",
@@ -71,19 +73,22 @@ def as_table(
         raise HepgenError(msg) from error
 
 
-def check_finite(table: pd.DataFrame, *, metric: str, role: str) -> None:
+def check_finite(table: pd.DataFrame, *, metric: str, role: str, allow_nan: bool = False) -> None:
     """Raise if a column of ``table`` holds NaN or infinite values, naming the column and count.
 
     Arguments:
         table: a numeric DataFrame of shape ``(n, d)``.
         metric: the metric's name, used in error messages.
         role: ``"truth"`` or ``"generated"``, used in error messages.
+        allow_nan: accept NaN (a value marked missing); infinities are still refused.
     """
-    bad = (~np.isfinite(table.to_numpy())).sum(axis=0)
+    values = table.to_numpy()
+    bad = (np.isinf(values) if allow_nan else ~np.isfinite(values)).sum(axis=0)
     found = {name: int(count) for name, count in zip(table.columns, bad, strict=True) if count}
     if found:
         listing = ", ".join(f"{name!r}: {count} of {len(table)}" for name, count in found.items())
-        msg = f"{metric}: the {role} events hold NaN or infinite values in columns {listing} events"
+        what = "infinite" if allow_nan else "NaN or infinite"
+        msg = f"{metric}: the {role} events hold {what} values in columns {listing} events"
         raise HepgenError(msg)
 
 
@@ -185,3 +190,45 @@ def column_weights(
         where = f"{metric}, column {column!r}"
         pair.append(event_weights(table[column].to_numpy(), len(table), metric=where, role=role))
     return pair[0], pair[1]
+
+
+#: One column of both samples: ``(truth, generated, truth_weights, generated_weights)``.
+ColumnPair = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]
+
+
+def column_pairs(
+    truth: pd.DataFrame | ArrayLike,
+    generated: pd.DataFrame | ArrayLike,
+    weights: Weights,
+    *,
+    features: Sequence[str] | None,
+    metric: str,
+    min_events: int,
+) -> tuple[list[str], dict[str, ColumnPair]]:
+    """Check both samples column by column, as every per-feature metric does.
+
+    Arguments:
+        truth: reference events, table or array of shape ``(n, d)``.
+        generated: generated events, table or array of shape ``(m, d)``.
+        weights: ``(truth_weights, generated_weights)`` of shapes ``(n,)`` and ``(m,)``.
+        features: columns to compare; ``None`` takes every column of ``truth``.
+        metric: the metric's name, used in error messages.
+        min_events: events each sample needs.
+
+    Returns:
+        The columns, and ``{name: (truth (n,), generated (m,), w_truth, w_generated)}``.
+    """
+    truth_table = as_table(truth, features=features, metric=metric, role="truth")
+    columns = list(truth_table.columns)
+    generated_table = as_table(generated, features=columns, metric=metric, role="generated")
+    for role, table in (("truth", truth_table), ("generated", generated_table)):
+        check_finite(table, metric=metric, role=role)
+        check_events(len(table), min_events, metric=metric, role=role)
+    w_truth, w_generated = pair_weights(
+        weights, len(truth_table), len(generated_table), metric=metric
+    )
+    pairs = {
+        name: (truth_table[name].to_numpy(), generated_table[name].to_numpy(), w_truth, w_generated)
+        for name in columns
+    }
+    return columns, pairs

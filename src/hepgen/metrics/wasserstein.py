@@ -12,7 +12,7 @@ from scipy.stats import wasserstein_distance
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.runtime import HepgenError
 
-__all__ = ["MIN_EVENTS_W1", "w1_distances", "weighted_std"]
+__all__ = ["MIN_EVENTS_W1", "w1_1d", "w1_distances", "weighted_std"]
 
 METRIC = "W1 distance"
 #: Events each sample needs for a standard deviation and a distance to mean something.
@@ -77,6 +77,31 @@ def w1_distances(
     }
 
 
+def w1_1d(
+    truth: np.ndarray,
+    generated: np.ndarray,
+    w_truth: np.ndarray | None = None,
+    w_generated: np.ndarray | None = None,
+) -> float:
+    """W1 / std_truth of two 1D samples (no input checks).
+
+    Arguments:
+        truth: shape ``(n,)``.
+        generated: shape ``(m,)``.
+        w_truth: shape ``(n,)`` or ``None``.
+        w_generated: shape ``(m,)`` or ``None``.
+
+    Returns:
+        The normalised distance; 0 for two equal constants, NaN for a constant truth and a
+        generated sample that differs from it (undefined).
+    """
+    distance = float(wasserstein_distance(truth, generated, w_truth, w_generated))
+    scale = weighted_std(truth, w_truth)
+    if scale > 0:
+        return distance / scale
+    return 0.0 if distance == 0 else float("nan")
+
+
 def _normalised_w1(
     truth: np.ndarray,
     generated: np.ndarray,
@@ -84,12 +109,10 @@ def _normalised_w1(
     w_generated: np.ndarray | None,
     name: str,
 ) -> float:
+    value = w1_1d(truth, generated, w_truth, w_generated)
+    if not np.isnan(value):
+        return value
     distance = float(wasserstein_distance(truth, generated, w_truth, w_generated))
-    scale = weighted_std(truth, w_truth)
-    if scale > 0:
-        return distance / scale
-    if distance == 0:
-        return 0.0  # both samples hold the same constant: exact agreement
     msg = (
         f"{METRIC}: the truth feature {name!r} is constant (std 0) but the generated one is "
         f"not (W1 = {distance:.4g}); the normalised distance is undefined — drop the feature "

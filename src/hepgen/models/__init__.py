@@ -9,7 +9,13 @@ from typing import Any
 import torch
 
 from hepgen.models.base import EventGenerator, GeneratorModule, ModelParams
-from hepgen.models.vae import BVAE, VAE
+from hepgen.models.bgmm import BGMM, VAEBGMM
+from hepgen.models.copula import CopulaVAE, CopulaVAED
+from hepgen.models.flow import Flow
+from hepgen.models.gan import GAN
+from hepgen.models.vae import BVAE, VAE, AlphaVAE
+from hepgen.models.vae_d import VAED
+from hepgen.models.vae_nf import VAENF, VAENFD
 from hepgen.runtime import HepgenError
 
 __all__ = [
@@ -24,7 +30,23 @@ __all__ = [
     "validate",
 ]
 
-REGISTRY: dict[str, type[GeneratorModule]] = {"vae": VAE, "bvae": BVAE}
+REGISTRY: dict[str, type[GeneratorModule]] = {
+    cls.model_type: cls
+    for cls in (
+        VAE,
+        BVAE,
+        AlphaVAE,
+        VAEBGMM,
+        BGMM,
+        GAN,
+        Flow,
+        VAED,
+        VAENF,
+        VAENFD,
+        CopulaVAE,
+        CopulaVAED,
+    )
+}
 """Config ``type`` name → model class."""
 
 

@@ -1,9 +1,10 @@
-"""The generator protocol, the base class of the torch models and their option checks."""
+"""The generator protocol, the base class of the torch models and their input checks."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
@@ -15,13 +16,16 @@ from torch import Tensor, nn
 from hepgen.runtime import HepgenError
 
 if TYPE_CHECKING:
-    from hepgen.training import Criterion, TrainConfig
+    from hepgen.models.step import StepContext
+    from hepgen.training import Callback, Criterion, TrainConfig
 
 __all__ = [
     "EventGenerator",
     "GeneratorModule",
     "ModelParams",
     "check_fields",
+    "checked_events",
+    "checked_weights",
     "options_from_dict",
 ]
 
@@ -87,6 +91,58 @@ def options_from_dict(cls: type, values: Mapping[str, Any] | None, owner: str) -
     return cls(**values)
 
 
+def checked_events(x: np.ndarray, name: str, features: int, owner: str) -> np.ndarray:
+    """Return ``x`` as float32 after checking its shape (n > 0, features) and finiteness.
+
+    Arguments:
+        x: transformed events, shape (n, d).
+        name: ``"training"`` or ``"validation"``, for messages.
+        features: the model's d.
+        owner: e.g. ``"model type 'vae'"``, for messages.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != features or len(x) == 0:
+        msg = f"{owner}: {name} set must have shape (n > 0, {features}), found {x.shape}"
+        raise HepgenError(msg)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        cols = np.flatnonzero(bad.any(axis=0)).tolist()
+        msg = f"{owner}: {name} set has {int(bad.sum())} NaN/inf values in feature column(s) {cols}"
+        raise HepgenError(msg)
+    return x
+
+
+def checked_weights(
+    w: np.ndarray | None, n: int, name: str, owner: str, *, negative: bool
+) -> np.ndarray | None:
+    """Return per-event weights normalised to mean 1, or ``None`` for unit weights.
+
+    Arguments:
+        w: weights, shape (n,), or ``None``.
+        n: number of events.
+        name: ``"training"`` or ``"validation"``, for messages.
+        owner: e.g. ``"model type 'flow'"``, for messages.
+        negative: whether the model can use negative weights.
+
+    Returns:
+        float32 weights of shape (n,) with mean 1.
+    """
+    if w is None:
+        return None
+    w = np.asarray(w, dtype=np.float64)
+    if w.shape != (n,) or not np.isfinite(w).all() or w.sum() <= 0:
+        msg = f"{owner}: {name} weights must be {n} finite values with a positive sum"
+        raise HepgenError(msg + f", found shape {w.shape} and sum {w.sum()}")
+    below = int(np.count_nonzero(w < 0))
+    if below and not negative:
+        msg = (
+            f"{owner} cannot use negative event weights: {below} of {n} {name} events have "
+            f"weight < 0; remove them or choose a model that can (e.g. type 'gan')"
+        )
+        raise HepgenError(msg)
+    return (w / w.mean()).astype(np.float32)
+
+
 @runtime_checkable
 class EventGenerator(Protocol):
     """What the workflow needs from a generator: fit on events, sample events, (de)serialise.
@@ -134,14 +190,22 @@ class ModelParams:
 
 
 class GeneratorModule(nn.Module):
-    """Base class of the torch generators: ``fit`` runs the shared loop of :mod:`hepgen.training`.
+    """Base class of the torch generators; ``fit`` runs the shared loop of :mod:`hepgen.training`.
 
-    Subclasses set ``model_type`` and ``params_type`` and implement ``loss`` and ``sample``;
-    ``after_fit`` may store what sampling needs from the training set.
+    Subclasses set ``model_type`` and ``params_type`` and implement ``loss`` and ``sample``.
+    Models with several players override ``optimizers`` and ``train_step``; models that
+    sample from something derived from the training set (a buffer, a mixture) fill it in
+    ``prepare_sampling``, which the loop calls before every sampled selection and at the end.
     """
 
     model_type: ClassVar[str] = "model"
     params_type: ClassVar[type[ModelParams]] = ModelParams
+    negative_weights: ClassVar[bool] = False
+    """Whether the training objective stays meaningful with negative event weights."""
+    limits: ClassVar[Mapping[str, float]] = {}
+    """History keys whose absolute value above the limit means the run diverged."""
+    iterative: ClassVar[bool] = True
+    """Trained epoch by epoch by the shared loop (False: fitted in one step by ``fit``)."""
 
     def __init__(self, features: int, params: ModelParams) -> None:
         super().__init__()
@@ -150,8 +214,10 @@ class GeneratorModule(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        """The device of the parameters."""
-        return next(self.parameters()).device
+        """The device of the parameters (or buffers)."""
+        for tensor in (*self.parameters(), *self.buffers()):
+            return tensor.device
+        return torch.device("cpu")
 
     def fit(
         self,
@@ -162,8 +228,10 @@ class GeneratorModule(nn.Module):
         weights: np.ndarray | None = None,
         val_weights: np.ndarray | None = None,
         criterion: Criterion | None = None,
+        state_path: str | os.PathLike | None = None,
+        callback: Callback | None = None,
     ) -> list[dict[str, float]]:
-        """Train with :func:`hepgen.training.train_model`, then call :meth:`after_fit`.
+        """Train with :func:`hepgen.training.train_model` (see there for the arguments).
 
         Arguments:
             train: transformed training events, float32, shape (n, d).
@@ -171,21 +239,48 @@ class GeneratorModule(nn.Module):
             config: the loop options.
             weights: per-event training weights, shape (n,).
             val_weights: per-event validation weights, shape (m,).
-            criterion: epoch score, lower is better (default: validation loss).
+            criterion: epoch score, lower is better (default: ``config.select_by``).
+            state_path: resumable training state file (written every
+                ``config.checkpoint_every`` epochs and on SIGTERM/SIGINT; resumed from).
+            callback: called after every optimiser step with (epoch, step in epoch).
 
         Returns:
             The history, one row per epoch.
         """
-        from hepgen.training import train_model, validation_loss  # the loop trains this class
+        from hepgen.training import train_model  # the loop trains this class
 
-        criterion = criterion or validation_loss
         history = train_model(
-            self, train, val, config, weights=weights, val_weights=val_weights, criterion=criterion
+            self,
+            train,
+            val,
+            config,
+            weights=weights,
+            val_weights=val_weights,
+            criterion=criterion,
+            state_path=state_path,
+            callback=callback,
         )
         self.eval()
-        with torch.no_grad():
-            self.after_fit(torch.as_tensor(train, dtype=torch.float32, device=self.device))
         return history
+
+    def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+        """One Adam optimiser over all parameters (``config.lr``, ``config.weight_decay``)."""
+        params = self.parameters()
+        adam = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return {"model": adam}
+
+    def train_step(
+        self,
+        x: Tensor,
+        weights: Tensor | None,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        ctx: StepContext,
+    ) -> dict[str, Tensor]:
+        """One optimiser step on a batch ``x`` (n, d) with weights (n,); returns the loss parts."""
+        with ctx.autocast():
+            parts = self.loss(x, weights=weights, generator=ctx.generator)
+        ctx.update((parts["loss"], optimizers["model"]))
+        return parts
 
     def loss(
         self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
@@ -193,8 +288,16 @@ class GeneratorModule(nn.Module):
         """Return ``{"loss": scalar, <part>: scalar, ...}`` for a batch ``x`` of shape (n, d)."""
         raise NotImplementedError
 
-    def after_fit(self, train: Tensor) -> None:
-        """Hook run on the training events (n, d) once the best epoch is restored."""
+    def prepare_sampling(
+        self, train: Tensor, weights: Tensor | None = None, *, seed: int = 0
+    ) -> None:
+        """Store what sampling needs from the training events (n, d) with weights (n,).
+
+        Arguments:
+            train: transformed training events on the model's device, shape (n, d).
+            weights: their normalised weights, shape (n,), or ``None``.
+            seed: seeds any random part of the preparation (e.g. a mixture's initialisation).
+        """
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw ``n`` events, shape (n, d), in transformed space."""

@@ -1,7 +1,8 @@
-"""Variational autoencoders: the naive beta-VAE and the B-VAE with a density information buffer.
+"""Variational autoencoders: naive beta-VAE, B-VAE (density information buffer) and alpha-VAE.
 
-Both follow Otten et al., "Event generation and statistical sampling for physics with deep
-generative models and a density information buffer", arXiv:1901.00875.
+The first two follow Otten et al., "Event generation and statistical sampling for physics with
+deep generative models and a density information buffer", arXiv:1901.00875; the alpha-VAE
+(noise added to the encoding) follows Balanzá García.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
+from hepgen.models.layers import ResidualMLP
 from hepgen.runtime import HepgenError
 
-__all__ = ["BVAE", "BVAEParams", "ResidualMLP", "VAE", "VAEParams"]
+__all__ = ["AlphaVAE", "AlphaVAEParams", "BVAE", "BVAEParams", "VAE", "VAEParams"]
 
 _ENCODE_CHUNK = 65536
 
@@ -53,30 +54,6 @@ class BVAEParams(VAEParams):
     gamma: float = field(default=0.05, metadata={"min": 0.0})
 
 
-class ResidualMLP(nn.Module):
-    """MLP with ELU activations: an input layer, ``layers - 1`` residual blocks, a linear output.
-
-    Arguments:
-        in_features: input width.
-        out_features: output width.
-        hidden: hidden width.
-        layers: hidden layers (>= 1).
-    """
-
-    def __init__(self, in_features: int, out_features: int, *, hidden: int, layers: int) -> None:
-        super().__init__()
-        self.inp = nn.Linear(in_features, hidden)
-        self.blocks = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers - 1))
-        self.out = nn.Linear(hidden, out_features)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Map (n, in_features) to (n, out_features)."""
-        h = F.elu(self.inp(x))
-        for block in self.blocks:
-            h = h + F.elu(block(h))
-        return self.out(h)
-
-
 class VAE(GeneratorModule):
     """Naive beta-VAE (arXiv:1901.00875): Gaussian encoder, MLP decoder, samples z ~ N(0, 1).
 
@@ -105,12 +82,39 @@ class VAE(GeneratorModule):
         """Map latent points (n, latent) to events (n, d)."""
         return self.decoder(z)
 
+    def perturb(self, z: Tensor, generator: torch.Generator | None) -> Tensor:
+        """Hook on the reparametrised codes (n, latent) before decoding; identity here."""
+        return z
+
+    def kl(self, mu: Tensor, logvar: Tensor, z: Tensor, eps: Tensor) -> Tensor:
+        """KL divergence of q(z|x) = N(mu, sigma) to the prior N(0, 1) per event, shape (n,).
+
+        Arguments:
+            mu: posterior means, shape (n, latent).
+            logvar: posterior log-variances, shape (n, latent).
+            z: the reparametrised codes mu + sigma * eps, shape (n, latent).
+            eps: the standard normal draws behind z, shape (n, latent).
+        """
+        mu, logvar = mu.float(), logvar.float()
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
+
+    def terms(
+        self, x: Tensor, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Per-event MSE and KL, each (n,), the reconstruction (n, d) and the means mu (n, latent)."""
+        mu, logvar = self.encode(x)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        recon = self.decode(self.perturb(z, generator))
+        mse = (recon.float() - x.float()).pow(2).mean(dim=-1)
+        return mse, self.kl(mu, logvar, z, eps), recon, mu
+
     def loss(
         self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
     ) -> dict[str, Tensor]:
         """``(1 - beta) * MSE + beta * KL`` with the reparametrisation trick (arXiv:1901.00875).
 
-        The MSE is averaged over features, the KL divergence to N(0, 1) summed over latent
+        The MSE is averaged over features, the KL divergence to the prior summed over latent
         dimensions; both are (weighted) means over the events.
 
         Arguments:
@@ -121,15 +125,8 @@ class VAE(GeneratorModule):
         Returns:
             ``{"loss", "mse", "kl"}``, scalars.
         """
-        mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-        recon = self.decode(mu + torch.exp(0.5 * logvar) * eps)
-        mse = (recon.float() - x.float()).pow(2).mean(dim=-1)
-        mu, logvar = mu.float(), logvar.float()
-        kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
-        if weights is not None:
-            mse, kl = mse * weights, kl * weights
-        mse, kl = mse.mean(), kl.mean()
+        mse, kl, _, _ = self.terms(x, generator)
+        mse, kl = weighted_mean(mse, weights), weighted_mean(kl, weights)
         beta = self.hparams.beta
         return {"loss": (1.0 - beta) * mse + beta * kl, "mse": mse, "kl": kl}
 
@@ -148,57 +145,127 @@ class VAE(GeneratorModule):
         """
         return self.decode(self.sample_latent(n, generator)).float()
 
+    @torch.no_grad()
+    def codes(self, events: Tensor) -> tuple[Tensor, Tensor]:
+        """Posterior means and standard deviations, each (n, latent), of ``events`` (n, d)."""
+        mus, sigmas = [], []
+        for chunk in events.split(_ENCODE_CHUNK):
+            mu, logvar = self.encode(chunk)
+            mus.append(mu.float())
+            sigmas.append(torch.exp(0.5 * logvar.float()))
+        return torch.cat(mus), torch.cat(sigmas)
+
+
+def weighted_mean(values: Tensor, weights: Tensor | None) -> Tensor:
+    """Mean of per-event ``values`` (n,), weighted by ``weights`` (n,) of mean 1 if given."""
+    return values.mean() if weights is None else (values * weights).mean()
+
+
+def draw_index(n: int, size: int, cdf: Tensor, generator: torch.Generator, device) -> Tensor:
+    """``n`` indices into ``size`` entries: uniform, or by weight when ``cdf`` (size,) is set."""
+    if len(cdf) == 0:
+        return torch.randint(size, (n,), generator=generator, device=device)
+    u = torch.rand(n, generator=generator, device=device, dtype=cdf.dtype) * cdf[-1]
+    return torch.searchsorted(cdf, u, right=True).clamp_(max=size - 1)
+
 
 class BVAE(VAE):
     """B-VAE of arXiv:1901.00875: a VAE that samples around the encodings of training events.
 
     After training, the encoder means mu_i and standard deviations sigma_i of all training
     events form the density information buffer (registered buffers, saved in the state
-    dict). Sampling draws i uniformly and z = mu_i + (alpha * sigma_i + gamma) * eps,
-    eps ~ N(0, 1).
+    dict). Sampling draws i uniformly (or with probability proportional to the event weight)
+    and z = mu_i + (alpha * sigma_i + gamma) * eps, eps ~ N(0, 1).
     """
 
     model_type: ClassVar[str] = "bvae"
     params_type: ClassVar[type[ModelParams]] = BVAEParams
     hparams: BVAEParams
+    _resizable: ClassVar[tuple[str, ...]] = ("buffer_mu", "buffer_sigma", "buffer_cdf")
 
     def __init__(self, features: int, params: BVAEParams | None = None) -> None:
         super().__init__(features, params)
         latent = self.hparams.latent
         self.register_buffer("buffer_mu", torch.zeros(0, latent))
         self.register_buffer("buffer_sigma", torch.zeros(0, latent))
+        self.register_buffer("buffer_cdf", torch.zeros(0, dtype=torch.float64))
 
-    def after_fit(self, train: Tensor) -> None:
-        """Fill the buffer with the encodings of the training events (n, d)."""
-        self.fill_buffer(train)
+    def prepare_sampling(
+        self, train: Tensor, weights: Tensor | None = None, *, seed: int = 0
+    ) -> None:
+        """Fill the buffer with the encodings of the training events (n, d), weights (n,)."""
+        self.fill_buffer(train, weights)
 
     @torch.no_grad()
-    def fill_buffer(self, events: Tensor) -> None:
-        """Store mu_i and sigma_i, each (n, latent), of ``events`` (n, d) as the buffer."""
-        mus, sigmas = [], []
-        for chunk in events.split(_ENCODE_CHUNK):
-            mu, logvar = self.encode(chunk)
-            mus.append(mu.float())
-            sigmas.append(torch.exp(0.5 * logvar.float()))
-        self.buffer_mu = torch.cat(mus)
-        self.buffer_sigma = torch.cat(sigmas)
+    def fill_buffer(self, events: Tensor, weights: Tensor | None = None) -> None:
+        """Store mu_i and sigma_i, each (n, latent), of ``events`` (n, d) as the buffer.
 
-    def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
-        """Draw latent points (n, latent) around uniformly chosen buffer entries."""
+        Arguments:
+            events: transformed events, shape (n, d).
+            weights: non-negative event weights, shape (n,); ``None`` samples uniformly.
+        """
+        self.buffer_mu, self.buffer_sigma = self.codes(events)
+        uniform = weights is None or bool((weights == weights[0]).all())
+        cdf = torch.zeros(0) if uniform else torch.cumsum(weights.double(), 0)
+        self.buffer_cdf = cdf.to(device=events.device, dtype=torch.float64)
+
+    def buffer_draw(self, n: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+        """Means and standard deviations (n, latent) of ``n`` buffer entries drawn at random."""
         size = len(self.buffer_mu)
         if size == 0:
-            msg = "model type 'bvae' has an empty density information buffer; fit it first"
+            msg = f"model type {self.model_type!r} has an empty density information buffer; fit it first"
             raise HepgenError(msg)
         device = self.buffer_mu.device
-        index = torch.randint(size, (n,), generator=generator, device=device)
-        eps = torch.randn((n, self.hparams.latent), generator=generator, device=device)
-        width = self.hparams.alpha * self.buffer_sigma[index] + self.hparams.gamma
-        return self.buffer_mu[index] + width * eps
+        index = draw_index(n, size, self.buffer_cdf, generator, device)
+        return self.buffer_mu[index], self.buffer_sigma[index]
+
+    def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
+        """Draw latent points (n, latent) around randomly chosen buffer entries."""
+        mu, sigma = self.buffer_draw(n, generator)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device)
+        return mu + (self.hparams.alpha * sigma + self.hparams.gamma) * eps
 
     def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
         # The buffer size is that of the training set: resize before copying.
-        for name in ("buffer_mu", "buffer_sigma"):
+        for name in self._resizable:
             stored = state_dict.get(prefix + name)
             if isinstance(stored, Tensor):
-                setattr(self, name, torch.empty_like(stored, device=self.buffer_mu.device))
+                current = getattr(self, name)
+                setattr(self, name, torch.empty_like(stored, device=current.device))
         super()._load_from_state_dict(state_dict, prefix, *args)
+
+
+@dataclass(frozen=True)
+class AlphaVAEParams(VAEParams):
+    """Hyperparameters of the alpha-VAE: those of the VAE plus the encoding noise.
+
+    Attributes:
+        alpha: standard deviation of the Gaussian noise N(0, alpha) added to the encoding.
+    """
+
+    model_type: ClassVar[str] = "avae"
+    alpha: float = field(default=0.05, metadata={"min": 0.0})
+
+
+class AlphaVAE(BVAE):
+    """alpha-VAE (Balanzá García): Gaussian noise N(0, alpha) is added to the encoding.
+
+    In training the decoder sees z = mu + sigma * eps + alpha * eta, eta ~ N(0, 1), so it
+    learns to decode a neighbourhood of each code; sampling uses exactly that latent density
+    around the buffered training encodings: z = mu_i + sigma_i * eps + alpha * eta.
+    """
+
+    model_type: ClassVar[str] = "avae"
+    params_type: ClassVar[type[ModelParams]] = AlphaVAEParams
+    hparams: AlphaVAEParams
+
+    def perturb(self, z: Tensor, generator: torch.Generator | None) -> Tensor:
+        """z + alpha * eta, eta ~ N(0, 1), shape (n, latent)."""
+        eta = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
+        return z + self.hparams.alpha * eta
+
+    def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
+        """Draw latent points (n, latent) with the training noise around buffer entries."""
+        mu, sigma = self.buffer_draw(n, generator)
+        width = torch.sqrt(sigma.pow(2) + self.hparams.alpha**2)
+        return mu + width * torch.randn(mu.shape, generator=generator, device=mu.device)

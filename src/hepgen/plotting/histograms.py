@@ -1,11 +1,12 @@
-"""Grid of normalised truth-vs-generated feature histograms with ratio panels."""
+"""Grid of normalised truth-vs-generated histograms (features or observables) with ratio panels."""
 
 from __future__ import annotations
 
 import math
 import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +14,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from hepgen.metrics.binned import binned, histogram_edges
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.plotting.labels import feature_label
 from hepgen.plotting.style import COLORS, DPI, style
-from hepgen.runtime import atomic_path
+from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = [
     "PANEL_SIZE",
@@ -24,6 +26,7 @@ __all__ = [
     "figure_size",
     "grid_shape",
     "histogram_edges",
+    "metric_notes",
     "plot_feature_grid",
 ]
 
@@ -33,6 +36,9 @@ PANEL_SIZE = (3.4, 3.3)
 #: Smallest figure width [inches], so the legend and the notes fit beside few panels.
 MIN_WIDTH = 7.0
 RATIO_RANGE = (0.5, 1.5)
+#: Percentage of events outside the axis range above which a panel lists it (the axis
+#: range holds the central 99 % of the truth, less for a narrow peak on a long tail).
+OUTSIDE_NOTE = 2.0
 
 
 def grid_shape(n_features: int, *, max_columns: int = 4) -> tuple[int, int]:
@@ -47,54 +53,6 @@ def figure_size(n_features: int) -> tuple[float, float]:
     return max(PANEL_SIZE[0] * columns, MIN_WIDTH), PANEL_SIZE[1] * rows + 1.0
 
 
-def histogram_edges(
-    values: np.ndarray, weights: np.ndarray | None = None, *, bins: int = 40
-) -> np.ndarray:
-    """Bin edges over the 0.5-99.5 % (weighted) quantile range of ``values``.
-
-    Integer-valued features with few distinct values (multiplicities) get one bin per integer.
-
-    Arguments:
-        values: the truth values, shape ``(n,)``.
-        weights: their weights, shape ``(n,)``, or ``None``.
-        bins: number of bins for continuous features.
-
-    Returns:
-        Increasing edges, shape ``(k + 1,)``.
-    """
-    distinct = np.unique(values)
-    if np.all(distinct == np.round(distinct)) and len(distinct) <= bins:
-        return np.arange(distinct[0] - 0.5, distinct[-1] + 1.0)
-    low, high = np.quantile(values, [0.005, 0.995], weights=weights, method="inverted_cdf")
-    if not high > low:
-        low, high = low - 0.5, high + 0.5
-    return np.linspace(low, high, bins + 1)
-
-
-def binned(
-    values: np.ndarray, edges: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fraction of the (weighted) events per bin and its statistical uncertainty.
-
-    Values below (above) the range are counted in the first (last) bin, so the fractions sum
-    to one.
-
-    Arguments:
-        values: shape ``(n,)``.
-        edges: shape ``(k + 1,)``.
-        weights: shape ``(n,)`` or ``None``.
-
-    Returns:
-        ``(fraction, error)``, each of shape ``(k,)``; ``error = sqrt(sum w^2) / sum w``.
-    """
-    w = np.ones_like(values) if weights is None else weights
-    clipped = np.clip(values, edges[0], edges[-1])
-    sum_w, _ = np.histogram(clipped, edges, weights=w)
-    sum_w2, _ = np.histogram(clipped, edges, weights=w**2)
-    total = w.sum()
-    return sum_w / total, np.sqrt(sum_w2) / total
-
-
 def plot_feature_grid(
     truth: pd.DataFrame,
     generated: pd.DataFrame,
@@ -105,8 +63,10 @@ def plot_feature_grid(
     weights: Weights = None,
     label: str = "generated",
     bins: int = 40,
+    notes: Mapping[str, str] | None = None,
+    allow_missing: bool = False,
 ) -> None:
-    """Save one PNG with a truth-vs-generated histogram and ratio panel per feature.
+    """Save one PNG with a truth-vs-generated histogram and ratio panel per column.
 
     Arguments:
         truth: reference event table (test split), physical units.
@@ -117,13 +77,16 @@ def plot_feature_grid(
         weights: ``(truth_weights, generated_weights)``, each of shape ``(n,)`` or ``None``.
         label: legend entry of the generated sample (the model's name).
         bins: bins per continuous feature.
+        notes: ``{column: text}`` written in the corner of that panel (e.g. its W1 and floor).
+        allow_missing: NaN marks a value undefined for an event (an observable lacking its
+            objects); such events are left out of that panel and counted in the note below.
     """
     tables = {
         role: as_table(table, features=features, metric=PLOT, role=role)
         for role, table in (("truth", truth), ("generated", generated))
     }
     for role, table in tables.items():
-        check_finite(table, metric=PLOT, role=role)
+        check_finite(table, metric=PLOT, role=role, allow_nan=allow_missing)
         check_events(len(table), 1, metric=PLOT, role=role)
     w_truth, w_gen = pair_weights(
         weights, len(tables["truth"]), len(tables["generated"]), metric=PLOT
@@ -140,17 +103,23 @@ def plot_feature_grid(
                 .subgridspec(2, 1, height_ratios=(3, 1), hspace=0.0)
                 .subplots(sharex=True)
             )
+            t, wt = _defined(tables["truth"][name].to_numpy(), w_truth)
+            g, wg = _defined(tables["generated"][name].to_numpy(), w_gen)
+            if min(len(t), len(g)) == 0:
+                msg = f"{PLOT}: no event has {name!r} defined in the {'truth' if len(t) == 0 else 'generated'} sample"
+                raise HepgenError(msg)
             _panel(
                 main,
                 ratio,
                 name,
-                tables["truth"][name].to_numpy(),
-                tables["generated"][name].to_numpy(),
-                w_truth,
-                w_gen,
+                t,
+                g,
+                wt,
+                wg,
                 bins=bins,
                 label=label,
                 first_column=i % columns == 0,
+                note=(notes or {}).get(name),
             )
         truth_n, gen_n = len(tables["truth"]), len(tables["generated"])
         figure.legend(
@@ -161,9 +130,12 @@ def plot_feature_grid(
             title_fontproperties={"size": "x-large", "weight": "bold"},
         )
         note = (
-            f"truth: {truth_n:,} events, {label}: {gen_n:,} events; histograms normalised to "
-            "unit sum; under- and overflow included in the first and last bins"
+            f"truth: {truth_n:,} events, {label}: {gen_n:,} events; fractions of all events; "
+            f"a panel lists the events outside its axis (truth / generated) where they exceed "
+            f"{OUTSIDE_NOTE:g} %"
         )
+        if allow_missing:
+            note += "; events for which a quantity is undefined are left out of its panel"
         figure.supxlabel(textwrap.fill(note, width=int(14 * width)), fontsize=9)
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
@@ -181,14 +153,21 @@ def _panel(
     bins: int,
     label: str,
     first_column: bool,
+    note: str | None = None,
 ) -> None:
     edges = histogram_edges(truth, w_truth, bins=bins)
-    t, t_err = binned(truth, edges, w_truth)
-    g, g_err = binned(generated, edges, w_gen)
+    t, t_err = binned(truth, edges, w_truth, flow=False)
+    g, g_err = binned(generated, edges, w_gen, flow=False)
+    outside = [100.0 * (1.0 - x.sum()) for x in (t, g)]
+    if max(outside) > OUTSIDE_NOTE:
+        note = f"{note}\n" if note else ""
+        note += f"outside axis: {outside[0]:.1f} % / {outside[1]:.1f} %"
     main.stairs(t, edges, fill=True, color=COLORS["truth"], alpha=0.25, label="truth (test split)")
     main.stairs(t, edges, color=COLORS["truth"], linewidth=1.0)
     main.stairs(g, edges, color=COLORS["generated"], label=label)
-    main.set_ylim(0.0, 1.2 * max(t.max(), g.max()))
+    main.set_ylim(0.0, (1.45 if note else 1.2) * max(t.max(), g.max()))
+    if note:
+        main.text(0.97, 0.95, note, transform=main.transAxes, ha="right", va="top", fontsize=7.5)
     main.tick_params(labelbottom=False)
     centres = 0.5 * (edges[1:] + edges[:-1])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -217,6 +196,35 @@ def _panel(
     if first_column:
         main.set_ylabel("fraction of events")
         ratio.set_ylabel("gen./truth", fontsize=9)
+
+
+def metric_notes(family: Mapping[str, Any], group: str, *, symbol: str = "W1/σ") -> dict[str, str]:
+    """Panel notes ``value ± err`` and ``floor ± err`` of one metric family of a metrics record.
+
+    Arguments:
+        family: e.g. ``metrics["w1"]`` or ``metrics["w1_obs"]`` of an evaluate record.
+        group: ``"features"`` or ``"observables"``.
+        symbol: the metric's symbol in the note.
+
+    Returns:
+        ``{column: "W1/σ 0.033 ± 0.004\nfloor 0.031 ± 0.004"}``.
+    """
+    return {
+        name: (
+            f"{symbol} {e['value']:.3f} ± {e.get('err', 0.0):.3f}\n"
+            f"floor {e['floor']:.3f} ± {e.get('floor_err', 0.0):.3f}"
+        )
+        for name, e in family.get(group, {}).items()
+    }
+
+
+def _defined(
+    values: np.ndarray, weights: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    keep = ~np.isnan(values)
+    if keep.all():
+        return values, weights
+    return values[keep], None if weights is None else weights[keep]
 
 
 def _legend_entries(main: Axes, ratio: Axes) -> tuple[list, list[str]]:

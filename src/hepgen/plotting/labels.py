@@ -40,6 +40,22 @@ _MET = {
     "met_py": ("$E_y^{miss}$", "GeV"),
 }
 _OBJECT_COLUMN = re.compile(r"^([a-z]+?)(\d+)_([a-z]+)$")
+_PAIRS = {"mumu": r"\mu\mu", "ee": "ee", "tautau": r"\tau\tau", "ll": r"\ell\ell"}
+_PAIR_QUANTITIES = {
+    "m": ("$m_{{{pair}}}$", "GeV"),
+    "pt": ("$p_T^{{{pair}}}$", "GeV"),
+    "y": ("$y_{{{pair}}}$", None),
+    "dr": (r"$\Delta R_{{{pair}}}$", None),
+}
+_OBSERVABLES = {
+    "mt": (r"$m_T(\ell_1, E_T^{miss})$", "GeV"),
+    "ht": ("$H_T$", "GeV"),
+    "n_jets": ("number of jets", None),
+    "dr_jj": (r"$\Delta R(j_1, j_2)$", None),
+    "dr_lj": (r"$\Delta R(\ell_1, j_1)$", None),
+    "m_jj_w": ("$m_{jj}$ (W candidate)", "GeV"),
+    "m_jjb_top": ("$m_{jjb}$ (top candidate)", "GeV"),
+}
 
 
 def object_symbol(prefix: str, index: str | None = None) -> str:
@@ -62,7 +78,8 @@ def feature_label(name: str) -> str:
     """Axis label with symbol and unit for an event-table column.
 
     Arguments:
-        name: a column such as ``mu1_pt``, ``jet2_eta``, ``met``, ``met_phi`` or ``n_mu``.
+        name: a column such as ``mu1_pt``, ``jet2_eta``, ``met``, ``met_phi`` or ``n_mu``, or
+            an observable of :func:`hepgen.metrics.observables` (``m_mumu``, ``ht``, ...).
 
     Returns:
         e.g. ``"$p_T$ ($\\mu_{1}$) [GeV]"``, ``"$E_T^{miss}$ [GeV]"``, ``"number of $\\mu$"``;
@@ -70,6 +87,12 @@ def feature_label(name: str) -> str:
     """
     if name in _MET:
         return _with_unit(*_MET[name])
+    if name in _OBSERVABLES:
+        return _with_unit(*_OBSERVABLES[name])
+    quantity, _, pair = name.partition("_")
+    if quantity in _PAIR_QUANTITIES and pair in _PAIRS:
+        text, unit = _PAIR_QUANTITIES[quantity]
+        return _with_unit(text.format(pair=_PAIRS[pair]), unit)
     if name.startswith("n_") and len(name) > 2:
         prefix = name[2:]
         plural = "" if prefix in _OBJECTS or prefix.endswith("s") else "s"

@@ -1,0 +1,188 @@
+"""Every one-dimensional metric of every column, with bootstrap uncertainties, in one pass."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hepgen.metrics.binned import chi2_ndf_1d, separation_power_1d
+from hepgen.metrics.bootstrap import Resamples, entry, nan_std
+from hepgen.metrics.ks import ks_1d
+from hepgen.metrics.quantiles import quantile_mse_1d
+from hepgen.metrics.tails import tail_ratio_1d
+from hepgen.metrics.wasserstein import w1_1d
+
+__all__ = ["FEATURE_FAMILIES", "Kernel", "MarginalResult", "Sample", "compare_marginals", "kernels"]
+
+#: A 1D metric ``kernel(truth, generated, w_truth, w_generated) -> float`` (NaN if undefined).
+Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None], float]
+#: Families computed for every input feature, in report order.
+FEATURE_FAMILIES = (
+    "w1",
+    "ks",
+    "separation",
+    "chi2_ndf",
+    "quantile_mse",
+    "tail_99",
+    "tail_999",
+)
+#: Events each sample needs in a column (after dropping undefined values) for a metric.
+MIN_DEFINED = 10
+
+
+def kernels(*, bins: int, quantiles: int) -> dict[str, Kernel]:
+    """The 1D metric of each family in :data:`FEATURE_FAMILIES`.
+
+    Arguments:
+        bins: histogram bins (separation power, chi2/ndf).
+        quantiles: truth quantiles of the quantile MSE*.
+
+    Returns:
+        ``{family: kernel}``.
+    """
+    return {
+        "w1": w1_1d,
+        "ks": ks_1d,
+        "separation": functools.partial(separation_power_1d, bins=bins),
+        "chi2_ndf": functools.partial(chi2_ndf_1d, bins=bins),
+        "quantile_mse": functools.partial(quantile_mse_1d, quantiles=quantiles),
+        "tail_99": functools.partial(tail_ratio_1d, level=0.99),
+        "tail_999": functools.partial(tail_ratio_1d, level=0.999),
+    }
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Events of one sample: values ``(n, c)`` (NaN = undefined for that event) and weights."""
+
+    values: np.ndarray
+    weights: np.ndarray | None = None
+
+    def rows(self, index: np.ndarray) -> Sample:
+        """The events at ``index`` (with repetition)."""
+        return Sample(self.values[index], None if self.weights is None else self.weights[index])
+
+    def column(self, c: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Defined values of column ``c`` and their weights."""
+        values = self.values[:, c]
+        keep = ~np.isnan(values)
+        if keep.all():
+            return values, self.weights
+        return values[keep], None if self.weights is None else self.weights[keep]
+
+
+@dataclass(frozen=True)
+class MarginalResult:
+    """Metric values ``(F, C)`` per comparison and their bootstrap replicates ``(B, F, C)``."""
+
+    families: tuple[str, ...]
+    columns: tuple[str, ...]
+    values: Mapping[str, np.ndarray]
+    replicates: Mapping[str, np.ndarray]
+
+    def family(self, name: str, groups: Mapping[str, Sequence[str]]) -> dict:
+        """The entries of one family: per column of each group, and their mean.
+
+        A column enters only where both the value and the floor are defined (e.g. a tail
+        ratio needs truth events above the quantile).
+
+        Arguments:
+            name: the family.
+            groups: ``{"features": [columns], "observables": [columns]}``, a subset of
+                :attr:`columns`.
+
+        Returns:
+            ``{group: {column: entry}, ..., "mean": entry}``; ``"skipped": [columns]`` is added
+            when some were undefined. ``"mean"`` is absent when no column is defined.
+        """
+        f = self.families.index(name)
+        out: dict = {}
+        used, skipped = [], []
+        for group, names in groups.items():
+            out[group] = {}
+            for column in names:
+                c = self.columns.index(column)
+                if np.isfinite(self.values["value"][f, c]) and np.isfinite(
+                    self.values["floor"][f, c]
+                ):
+                    out[group][column] = self._entry(f, [c])
+                    used.append(c)
+                else:
+                    skipped.append(column)
+        if used:
+            out["mean"] = self._entry(f, used)
+        if skipped:
+            out["skipped"] = skipped
+        return out
+
+    def _entry(self, f: int, columns: list[int]) -> dict[str, float]:
+        parts = []
+        for key in ("value", "floor"):
+            value = float(np.mean(self.values[key][f, columns]))
+            replicates = self.replicates[key][:, f, columns]
+            with np.errstate(invalid="ignore"):
+                means = np.where(
+                    np.isfinite(replicates).all(axis=1), replicates.mean(axis=1), np.nan
+                )
+            parts += [value, float(nan_std(means))]
+        return entry(*parts)
+
+
+def compare_marginals(
+    reference: Sample,
+    others: Mapping[str, Sample],
+    columns: Sequence[str],
+    metric_kernels: Mapping[str, Kernel],
+    *,
+    indices: Mapping[str, Resamples],
+    applies: Mapping[str, Sequence[str]] | None = None,
+) -> MarginalResult:
+    """Every kernel on every column, for the original samples and for each bootstrap resample.
+
+    Arguments:
+        reference: the truth half A, values of shape ``(n, c)``.
+        others: ``{"value": generated, "floor": truth half B}``, values of shape ``(m, c)``.
+        columns: names of the ``c`` columns.
+        metric_kernels: ``{family: kernel}``.
+        indices: ``{"value": resamples, "floor": resamples}`` of (reference, other) rows.
+        applies: ``{family: columns}`` restricting a family to some columns (default: all).
+
+    Returns:
+        The values and replicates; NaN where a family does not apply or is undefined.
+    """
+    families = tuple(metric_kernels)
+    mask = np.ones((len(families), len(columns)), bool)
+    for f, family in enumerate(families):
+        if applies is not None and family in applies:
+            mask[f] = [name in applies[family] for name in columns]
+    values, replicates = {}, {}
+    for key, other in others.items():
+        values[key] = _matrix(reference, other, metric_kernels, mask)
+        replicates[key] = np.stack(
+            [
+                _matrix(reference.rows(ia), other.rows(ib), metric_kernels, mask)
+                for ia, ib in indices[key]
+            ]
+        )
+    return MarginalResult(families, tuple(columns), values, replicates)
+
+
+def _matrix(
+    reference: Sample, other: Sample, metric_kernels: Mapping[str, Kernel], mask: np.ndarray
+) -> np.ndarray:
+    """Kernel values of shape ``(F, C)``; NaN where masked out or too few events are defined."""
+    out = np.full(mask.shape, np.nan)
+    for c in range(mask.shape[1]):
+        a, wa = reference.column(c)
+        b, wb = other.column(c)
+        if min(len(a), len(b)) < MIN_DEFINED:
+            continue
+        if (wa is not None and not wa.sum() > 0) or (wb is not None and not wb.sum() > 0):
+            continue
+        for f, kernel in enumerate(metric_kernels.values()):
+            if mask[f, c]:
+                out[f, c] = kernel(a, b, wa, wb)
+    return out

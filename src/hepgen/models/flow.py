@@ -1,0 +1,81 @@
+"""Normalizing flow: rational-quadratic spline coupling transforms (Durkan et al., arXiv:1906.04032)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from hepgen.models.base import GeneratorModule, ModelParams
+from hepgen.models.layers import spline_flow
+
+__all__ = ["Flow", "FlowParams"]
+
+
+@dataclass(frozen=True)
+class FlowParams(ModelParams):
+    """Hyperparameters of the spline coupling flow.
+
+    Attributes:
+        transforms: coupling transforms (each transforms one half of the features).
+        hidden: width of the conditioner networks.
+        layers: hidden layers of each conditioner.
+        bins: rational-quadratic spline bins on [-5, 5] (8 in arXiv:1906.04032's tabular runs).
+    """
+
+    model_type: ClassVar[str] = "flow"
+    transforms: int = field(default=4, metadata={"min": 1})
+    hidden: int = field(default=128, metadata={"min": 1})
+    layers: int = field(default=2, metadata={"min": 1})
+    bins: int = field(default=8, metadata={"min": 2})
+
+
+class Flow(GeneratorModule):
+    """Neural spline flow trained by maximum likelihood; samples x = T^-1(z), z ~ N(0, 1).
+
+    The coupling form (zuko's ``NSF`` with ``passes=2``) inverts in one pass per transform,
+    so sampling is about as fast as training; an autoregressive flow would sample d times
+    slower per transform.
+
+    Arguments:
+        features: event features d (the transformed features should be standardised).
+        params: hyperparameters.
+    """
+
+    model_type: ClassVar[str] = "flow"
+    params_type: ClassVar[type[ModelParams]] = FlowParams
+    hparams: FlowParams
+
+    def __init__(self, features: int, params: FlowParams | None = None) -> None:
+        params = params or self.params_type()
+        super().__init__(features, params)
+        self.flow = spline_flow(
+            features,
+            transforms=params.transforms,
+            hidden=params.hidden,
+            layers=params.layers,
+            bins=params.bins,
+        )
+
+    def loss(
+        self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
+    ) -> dict[str, Tensor]:
+        """Weighted mean negative log-likelihood per event of ``x`` (n, d), in nats.
+
+        Evaluated in float32 even under mixed precision (the log-determinants need it).
+
+        Returns:
+            ``{"loss": nll, "nll": nll}``, scalars.
+        """
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            nll = -self.flow().log_prob(x.float())
+        nll = nll.mean() if weights is None else (weights * nll).mean()
+        return {"loss": nll, "nll": nll}
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """Draw ``n`` events, shape (n, d), in transformed space, from ``generator``."""
+        z = torch.randn((n, self.features), generator=generator, device=self.device)
+        return self.flow().transform.inv(z).float()

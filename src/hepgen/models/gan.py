@@ -1,0 +1,192 @@
+"""Generative adversarial network with a regularised discriminator, or WGAN-GP.
+
+The default objective is the non-saturating GAN with the R1 gradient penalty on the
+discriminator logit at real events (Mescheder et al., arXiv:1801.04406), as used for event
+generation in Butter's 2021 lecture; ``loss: wgan-gp`` selects the Wasserstein critic with
+gradient penalty (Gulrajani et al., arXiv:1704.00028). Event weights enter the
+discriminator's truth term only, so negative weights are allowed (Butter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from hepgen.models.base import GeneratorModule, ModelParams
+from hepgen.models.layers import ResidualMLP
+from hepgen.models.step import StepContext
+
+if TYPE_CHECKING:
+    from hepgen.training import TrainConfig
+
+__all__ = ["GAN", "GANParams", "gradient_penalty", "real_term"]
+
+
+@dataclass(frozen=True)
+class GANParams(ModelParams):
+    """Hyperparameters of the GAN.
+
+    Attributes:
+        latent: dimension of the generator's Gaussian input.
+        hidden: width of generator and discriminator.
+        layers: hidden layers of each (the first plus residual ELU blocks).
+        loss: ``"r1"`` (non-saturating GAN + R1 penalty, arXiv:1801.04406) or ``"wgan-gp"``
+            (arXiv:1704.00028).
+        penalty: weight of the gradient penalty: gamma of R1 (the penalty is gamma/2 |grad|^2,
+            gamma = 10 in arXiv:1801.04406) or lambda of WGAN-GP (10 in arXiv:1704.00028).
+        d_steps: discriminator updates per generator update (5 in arXiv:1704.00028).
+        beta1: first Adam moment decay of both players (0.5 is common for GANs, 0 for WGAN-GP).
+    """
+
+    model_type: ClassVar[str] = "gan"
+    latent: int = field(default=10, metadata={"min": 1})
+    hidden: int = field(default=128, metadata={"min": 1})
+    layers: int = field(default=3, metadata={"min": 1})
+    loss: str = field(default="r1", metadata={"choices": ("r1", "wgan-gp")})
+    penalty: float = field(default=10.0, metadata={"min": 0.0})
+    d_steps: int = field(default=1, metadata={"min": 1})
+    beta1: float = field(default=0.5, metadata={"min": 0.0, "max": 0.999})
+
+
+def real_term(logits: Tensor, weights: Tensor | None, *, wasserstein: bool) -> Tensor:
+    """The discriminator's truth term: weighted mean of softplus(-D) (GAN) or of -D (WGAN).
+
+    Arguments:
+        logits: discriminator outputs at real events, shape (n,).
+        weights: event weights of mean 1 over the training set, shape (n,); may be negative.
+        wasserstein: WGAN critic instead of the logistic discriminator.
+    """
+    per_event = -logits if wasserstein else F.softplus(-logits)
+    return per_event.mean() if weights is None else (weights * per_event).mean()
+
+
+def gradient_penalty(critic: ResidualMLP, x: Tensor, *, target: float | None) -> Tensor:
+    """Mean gradient penalty of ``critic`` at events ``x`` (n, d), in float32.
+
+    Arguments:
+        critic: the discriminator network, mapping (n, d) to (n, 1).
+        x: the events where the gradient is taken (real for R1, interpolates for WGAN-GP).
+        target: ``None`` for R1, 1/2 |grad|^2 (arXiv:1801.04406); 1.0 for WGAN-GP,
+            (|grad| - 1)^2 (arXiv:1704.00028).
+    """
+    x = x.detach().float().requires_grad_(True)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        out = critic(x).sum()
+        (grad,) = torch.autograd.grad(out, x, create_graph=True)
+    if target is None:
+        return 0.5 * grad.pow(2).sum(dim=-1).mean()
+    return (grad.norm(dim=-1) - target).pow(2).mean()
+
+
+class GAN(GeneratorModule):
+    """Generator G: N(0, 1)^latent -> events; discriminator D: events -> logit.
+
+    Arguments:
+        features: event features d.
+        params: hyperparameters.
+    """
+
+    model_type: ClassVar[str] = "gan"
+    params_type: ClassVar[type[ModelParams]] = GANParams
+    hparams: GANParams
+    negative_weights: ClassVar[bool] = True
+    limits: ClassVar[Mapping[str, float]] = {"d_loss": 1e4}
+
+    def __init__(self, features: int, params: GANParams | None = None) -> None:
+        params = params or self.params_type()
+        super().__init__(features, params)
+        width = {"hidden": params.hidden, "layers": params.layers}
+        self.generator = ResidualMLP(params.latent, features, **width)
+        self.discriminator = ResidualMLP(features, 1, **width)
+
+    @property
+    def wasserstein(self) -> bool:
+        """Whether D is a Wasserstein critic."""
+        return self.hparams.loss == "wgan-gp"
+
+    def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+        """Adam for each player with betas (beta1, 0.9) (arXiv:1704.00028 uses (0, 0.9))."""
+        betas = (self.hparams.beta1, 0.9)
+        return {
+            name: torch.optim.Adam(
+                getattr(self, name).parameters(),
+                lr=config.lr,
+                betas=betas,
+                weight_decay=config.weight_decay,
+            )
+            for name in ("generator", "discriminator")
+        }
+
+    def generate(self, n: int, generator: torch.Generator | None, device: torch.device) -> Tensor:
+        """G(z) for n latent draws, shape (n, d)."""
+        z = torch.randn((n, self.hparams.latent), generator=generator, device=device)
+        return self.generator(z)
+
+    def _fake_term(self, logits: Tensor) -> Tensor:
+        return logits.mean() if self.wasserstein else F.softplus(logits).mean()
+
+    def _generator_loss(self, logits: Tensor) -> Tensor:
+        return -logits.mean() if self.wasserstein else F.softplus(-logits).mean()
+
+    def loss(
+        self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
+    ) -> dict[str, Tensor]:
+        """Both players' losses on real events ``x`` (n, d), without the gradient penalty.
+
+        Returns:
+            ``{"loss": d_loss + g_loss, "d_loss", "g_loss"}``, scalars.
+        """
+        fake = self.generate(len(x), generator, x.device)
+        d_real = self.discriminator(x).squeeze(-1).float()
+        d_fake = self.discriminator(fake).squeeze(-1).float()
+        d_loss = real_term(d_real, weights, wasserstein=self.wasserstein) + self._fake_term(d_fake)
+        g_loss = self._generator_loss(d_fake)
+        return {"loss": d_loss + g_loss, "d_loss": d_loss, "g_loss": g_loss}
+
+    def train_step(
+        self,
+        x: Tensor,
+        weights: Tensor | None,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        ctx: StepContext,
+    ) -> dict[str, Tensor]:
+        """A discriminator step on every batch, a generator step on every ``d_steps``-th.
+
+        Returns:
+            ``{"loss", "d_loss" (penalty included), "g_loss", "penalty", "d_grad"}`` where
+            ``d_grad`` is the norm of the discriminator gradient.
+        """
+        hp, gen = self.hparams, ctx.generator
+        with ctx.autocast():
+            fake = self.generate(len(x), gen, x.device).detach()
+            d_real = self.discriminator(x).squeeze(-1).float()
+            d_fake = self.discriminator(fake).squeeze(-1).float()
+        if self.wasserstein:
+            eps = torch.rand((len(x), 1), generator=gen, device=x.device)
+            at = eps * x + (1.0 - eps) * fake.float()
+            penalty = gradient_penalty(self.discriminator, at, target=1.0)
+        else:
+            penalty = gradient_penalty(self.discriminator, x, target=None)
+        d_loss = real_term(d_real, weights, wasserstein=self.wasserstein) + self._fake_term(d_fake)
+        d_loss = d_loss + hp.penalty * penalty
+        (d_grad,) = ctx.update((d_loss, optimizers["discriminator"]))
+        if ctx.step % hp.d_steps == hp.d_steps - 1:
+            with ctx.autocast():
+                logits = self.discriminator(self.generate(len(x), gen, x.device)).squeeze(-1)
+                g_loss = self._generator_loss(logits.float())
+            ctx.update((g_loss, optimizers["generator"]))
+        else:
+            g_loss = self._generator_loss(d_fake)
+        parts = {"d_loss": d_loss, "g_loss": g_loss, "penalty": penalty, "d_grad": d_grad}
+        parts = {k: v.detach() for k, v in parts.items()}
+        return {"loss": parts["d_loss"] + parts["g_loss"], **parts}
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+        """Draw ``n`` events G(z), z ~ N(0, 1), shape (n, d), in transformed space."""
+        return self.generate(n, generator, self.device).float()

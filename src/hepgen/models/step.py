@@ -1,0 +1,73 @@
+"""What one optimiser step needs from the training loop: precision, scaling, noise, step count."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+__all__ = ["StepContext"]
+
+
+@dataclass
+class StepContext:
+    """Handed by the shared loop to :meth:`GeneratorModule.train_step` for every batch.
+
+    Attributes:
+        device: ``"cpu"`` or ``"cuda"``.
+        dtype: autocast dtype on CUDA (bf16 or fp16), or ``None`` for full precision.
+        scaler: gradient scaler for fp16, or ``None``.
+        generator: seeded source of the model's noise (reparametrisation, latent draws).
+        step: number of batches seen before this one, counted over the whole run.
+    """
+
+    device: str
+    dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler | None
+    generator: torch.Generator
+    step: int = 0
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Mixed precision for the forward pass where enabled, else a no-op."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device, dtype=self.dtype)
+
+    def update(self, *pairs: tuple[Tensor, torch.optim.Optimizer]) -> list[Tensor]:
+        """Take one step of each optimiser on the gradient of its loss.
+
+        All gradients are computed before any parameter changes, so several players may share
+        one forward graph (e.g. encoder, decoder and discriminator of a VAE+D).
+
+        Arguments:
+            pairs: ``(loss, optimizer)``; each loss is differentiated with respect to the
+                parameters of its own optimiser only.
+
+        Returns:
+            The L2 norm of each gradient (unscaled), scalars.
+        """
+        grads, norms = [], []
+        for i, (loss, optimizer) in enumerate(pairs):
+            params = [p for g in optimizer.param_groups for p in g["params"] if p.requires_grad]
+            scaled = loss if self.scaler is None else self.scaler.scale(loss)
+            keep = i < len(pairs) - 1
+            g = torch.autograd.grad(scaled, params, retain_graph=keep, allow_unused=True)
+            grads.append((params, g))
+        for (params, g), (_, optimizer) in zip(grads, pairs, strict=True):
+            used = [torch.linalg.vector_norm(t.float()) for t in g if t is not None]
+            norm = torch.linalg.vector_norm(torch.stack(used)) if used else loss.new_zeros(())
+            if self.scaler is not None:
+                norm = norm / self.scaler.get_scale()
+            norms.append(norm.detach().float())
+            for p, t in zip(params, g, strict=True):
+                p.grad = t
+            if self.scaler is None:
+                optimizer.step()
+            else:
+                self.scaler.step(optimizer)
+            optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.update()
+        return norms

@@ -1,0 +1,113 @@
+"""VAE+NF and VAE+NF+D: beta-VAEs with a normalizing-flow prior on the latent space.
+
+Stevenson (2022): the N(0, 1) prior of the event VAE is replaced by a rational-quadratic
+spline coupling flow (Durkan et al., arXiv:1906.04032) trained jointly through the KL term,
+and sampling draws z from that flow; VAE+NF+D adds the discriminator of VAE+D.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import Tensor
+
+from hepgen.models.base import ModelParams
+from hepgen.models.layers import spline_flow
+from hepgen.models.vae import VAE, VAEParams
+from hepgen.models.vae_d import AdversarialParams, AdversarialVAE
+
+__all__ = ["VAENF", "VAENFD", "VAENFDParams", "VAENFParams"]
+
+
+@dataclass(frozen=True)
+class VAENFParams(VAEParams):
+    """Hyperparameters of VAE+NF: those of the beta-VAE and of the latent flow.
+
+    The KL term is what fits the flow prior to the codes, so beta defaults to 1e-3: with the
+    1e-6 of arXiv:1901.00875 the codes spread beyond the spline domain [-5, 5] and the prior
+    misses them (classifier AUC 0.95 against 0.72 on the default Drell-Yan data).
+
+    Attributes:
+        beta: weight of the KL term (here log q(z|x) - log p_flow(z)).
+        flow_transforms: coupling transforms of the prior flow.
+        flow_hidden: width of its conditioners.
+        flow_layers: hidden layers of each conditioner.
+        flow_bins: spline bins on [-5, 5].
+    """
+
+    model_type: ClassVar[str] = "vae_nf"
+    beta: float = field(default=1e-3, metadata={"min": 0.0, "max": 1.0})
+    flow_transforms: int = field(default=3, metadata={"min": 1})
+    flow_hidden: int = field(default=64, metadata={"min": 1})
+    flow_layers: int = field(default=2, metadata={"min": 1})
+    flow_bins: int = field(default=8, metadata={"min": 2})
+
+
+class VAENF(VAE):
+    """beta-VAE with a learned flow prior p(z); KL(q(z|x) || p(z)) is estimated at the drawn z.
+
+    Arguments:
+        features: event features d.
+        params: hyperparameters.
+    """
+
+    model_type: ClassVar[str] = "vae_nf"
+    params_type: ClassVar[type[ModelParams]] = VAENFParams
+    hparams: VAENFParams
+
+    def __init__(self, features: int, params: VAENFParams | None = None) -> None:
+        super().__init__(features, params)
+        hp = self.hparams
+        self.prior = spline_flow(
+            hp.latent,
+            transforms=hp.flow_transforms,
+            hidden=hp.flow_hidden,
+            layers=hp.flow_layers,
+            bins=hp.flow_bins,
+        )
+
+    def kl(self, mu: Tensor, logvar: Tensor, z: Tensor, eps: Tensor) -> Tensor:
+        """Single-draw estimate log q(z|x) - log p(z) per event, shape (n,), in float32."""
+        eps, logvar = eps.float(), logvar.float()
+        log_q = -0.5 * (eps.pow(2) + logvar + math.log(2.0 * math.pi)).sum(dim=-1)
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            log_p = self.prior().log_prob(z.float())
+        return log_q - log_p
+
+    @torch.no_grad()
+    def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
+        """Draw latent points (n, latent) from the flow prior."""
+        base = torch.randn((n, self.hparams.latent), generator=generator, device=self.device)
+        with torch.autocast(device_type=base.device.type, enabled=False):
+            return self.prior().transform.inv(base)
+
+
+@dataclass(frozen=True)
+class VAENFDParams(AdversarialParams, VAENFParams):
+    """Hyperparameters of VAE+NF+D: those of VAE+NF and of the discriminator."""
+
+    model_type: ClassVar[str] = "vae_nf_d"
+
+
+class VAENFD(AdversarialVAE, VAENF):
+    """VAE+NF+D (Stevenson (2022)): flow prior, and generated events drawn from it face D.
+
+    Arguments:
+        features: event features d.
+        params: hyperparameters.
+    """
+
+    model_type: ClassVar[str] = "vae_nf_d"
+    params_type: ClassVar[type[ModelParams]] = VAENFDParams
+    hparams: VAENFDParams
+
+    def __init__(self, features: int, params: VAENFDParams | None = None) -> None:
+        super().__init__(features, params)
+        self.add_discriminator()
+
+    def encoder_parameters(self) -> list[torch.nn.Parameter]:
+        """The encoder and the flow prior (both are trained by the KL term)."""
+        return [*self.encoder.parameters(), *self.prior.parameters()]

@@ -1,0 +1,225 @@
+"""One run of the shared training loop: input checks, device tensors, epochs, state, selection."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import numpy as np
+import torch
+
+from hepgen.models.base import GeneratorModule, checked_events, checked_weights
+from hepgen.models.step import StepContext
+from hepgen.runtime import HepgenError, pick_device
+from hepgen.training_epoch import autocast_for, evaluate, guard, run_epoch, scheduler_for
+from hepgen.training_select import sample_distance
+from hepgen.training_state import (
+    Progress,
+    StopSignal,
+    TrainingInterrupted,
+    load_state,
+    run_key,
+    save_state,
+)
+
+if TYPE_CHECKING:
+    from hepgen.training import TrainConfig
+
+__all__ = ["Callback", "Criterion", "Run", "select"]
+
+log = logging.getLogger(__name__)
+
+Criterion = Callable[[GeneratorModule, Mapping[str, float]], float]
+"""Scores an epoch from the model and its history row; the lowest score is kept, NaN skipped."""
+Callback = Callable[[int, int], None]
+"""Called after every optimiser step with (epoch, batch index within the epoch)."""
+
+
+@dataclass
+class Run:
+    """The tensors, optimisers and bookkeeping of one call of :func:`hepgen.training.train_model`."""
+
+    model: GeneratorModule
+    config: TrainConfig
+    data: torch.Tensor
+    vdata: torch.Tensor
+    weights: torch.Tensor | None
+    val_weights: torch.Tensor | None
+    optimizers: dict[str, torch.optim.Optimizer]
+    schedulers: dict[str, Any]
+    ctx: StepContext
+    order: torch.Generator
+    key: str
+    state_path: str | os.PathLike | None
+    progress: Progress
+
+    @classmethod
+    def start(
+        cls,
+        model: GeneratorModule,
+        train: np.ndarray,
+        val: np.ndarray,
+        config: TrainConfig,
+        weights: np.ndarray | None,
+        val_weights: np.ndarray | None,
+        state_path: str | os.PathLike | None,
+    ) -> Run:
+        """Check the inputs (before any training), move them to the device, resume if possible."""
+        owner = f"model type {model.model_type!r}"
+        train = checked_events(train, "training", model.features, owner)
+        val = checked_events(val, "validation", model.features, owner)
+        neg = model.negative_weights
+        w = checked_weights(weights, len(train), "training", owner, negative=neg)
+        vw = checked_weights(val_weights, len(val), "validation", owner, negative=neg)
+        if len(train) < config.batch_size:
+            msg = (
+                f"{owner}: the training set has {len(train)} events, fewer than one batch "
+                f"(training.batch_size = {config.batch_size}); set a batch_size <= {len(train)}"
+            )
+            raise HepgenError(msg)
+        device = pick_device(config.device)
+        model.to(device)
+        optimizers = model.optimizers(config)
+        dtype, scaler = autocast_for(device, config.amp)
+        noise = torch.Generator(device=device).manual_seed(config.seed + 1)
+        described = {
+            "type": model.model_type,
+            "params": dataclasses.asdict(model.hparams),
+            "training": dataclasses.asdict(config),
+            "device": device,
+        }
+        run = cls(
+            model=model,
+            config=config,
+            data=torch.as_tensor(train, device=device),
+            vdata=torch.as_tensor(val, device=device),
+            weights=None if w is None else torch.as_tensor(w, device=device),
+            val_weights=None if vw is None else torch.as_tensor(vw, device=device),
+            optimizers=optimizers,
+            schedulers={
+                k: scheduler_for(o, config.schedule, config.epochs) for k, o in optimizers.items()
+            },
+            ctx=StepContext(device, dtype, scaler, noise),
+            order=torch.Generator().manual_seed(config.seed),
+            key=run_key(described, train, val, w, vw),
+            state_path=state_path,
+            progress=Progress(),
+        )
+        if state_path is not None:
+            run.progress = load_state(state_path, key=run.key, **run.state()) or run.progress
+        log.info("training %s on %s: %d events, %d validation", owner, device, len(train), len(val))
+        return run
+
+    def state(self) -> dict[str, Any]:
+        """The objects a training state file holds, by :func:`save_state` argument name."""
+        return {
+            "model": self.model,
+            "optimizers": self.optimizers,
+            "schedulers": self.schedulers,
+            "scaler": self.ctx.scaler,
+            "generators": {"order": self.order, "noise": self.ctx.generator},
+        }
+
+    def save(self) -> None:
+        """Write the state file, if there is one."""
+        if self.state_path is not None:
+            save_state(self.state_path, key=self.key, progress=self.progress, **self.state())
+
+    def epoch(self, epoch: int, stop: StopSignal, callback: Callback | None) -> dict[str, float]:
+        """Train one epoch, validate, sample the metric when due; return the history row."""
+        cfg, model, start = self.config, self.model, time.perf_counter()
+        lr = next(iter(self.optimizers.values())).param_groups[0]["lr"]
+        parts = run_epoch(
+            model,
+            self.data,
+            self.weights,
+            self.optimizers,
+            self.ctx,
+            epoch=epoch,
+            batch_size=cfg.batch_size,
+            order=self.order,
+            progress=self.progress,
+            stop=stop,
+            callback=callback,
+        )
+        if parts is None:
+            self.interrupt(stop.received, epoch, lr)
+        guard(parts, f"epoch {epoch}", model, lr)
+        val = evaluate(
+            model,
+            self.vdata,
+            batch_size=cfg.batch_size,
+            seed=cfg.seed + 2,
+            weights=self.val_weights,
+            dtype=self.ctx.dtype,
+        )
+        guard(val, f"epoch {epoch} (validation)", model, lr)
+        metric = math.nan
+        if epoch % cfg.select_every == 0 or epoch == cfg.epochs:
+            metric = sample_distance(
+                model,
+                self.data,
+                self.vdata,
+                seed=cfg.seed + 3,
+                weights=self.weights,
+                val_weights=self.val_weights,
+            )
+            if math.isnan(metric):
+                msg = f"training of model type {model.model_type!r} diverged at epoch {epoch}: it generated NaN/inf events"
+                raise HepgenError(msg)
+        row = {"epoch": epoch, **parts, **{f"val_{k}": v for k, v in val.items()}, "metric": metric}
+        row |= {"lr": lr, "seconds": time.perf_counter() - start}
+        self.progress.history.append(row)
+        return row
+
+    def interrupt(self, signame: str | None, epoch: int, lr: float) -> NoReturn:
+        """Save the state (unless the interrupted epoch diverged) and raise."""
+        cursor = self.progress.cursor
+        if cursor is not None:
+            sums = {k: v.item() / cursor["count"] for k, v in cursor["sums"].items()}
+            guard(sums, f"epoch {epoch} (interrupted)", self.model, lr)
+        self.save()
+        if self.state_path is not None:
+            saved = f"state written to {self.state_path}; run again with the same config to resume"
+        else:
+            saved = "no state file was given, nothing was saved"
+        msg = (
+            f"training of model type {self.model.model_type!r} interrupted by {signame} in "
+            f"epoch {epoch} after {self.progress.step} steps; {saved}"
+        )
+        log.error(msg)
+        raise TrainingInterrupted(msg)
+
+    def finish(self) -> None:
+        """Load the best epoch's state and prepare sampling from the training events."""
+        progress, model = self.progress, self.model
+        if progress.best_state is not None:
+            model.load_state_dict(progress.best_state)
+        model.eval()
+        with torch.no_grad():
+            model.prepare_sampling(self.data, self.weights, seed=self.config.seed + 3)
+        log.info(
+            "restored epoch %d (criterion %.6g) of %d",
+            progress.best_epoch,
+            progress.best_score,
+            len(progress.history),
+        )
+
+
+def select(
+    model: GeneratorModule, criterion: Criterion, row: Mapping[str, float], progress: Progress
+) -> None:
+    """Keep the model state when the epoch's ``criterion`` score is the lowest so far."""
+    score = criterion(model, row)
+    if math.isinf(score):
+        msg = f"model type {model.model_type!r}: the selection criterion is {score} at epoch {row['epoch']}"
+        raise HepgenError(msg)
+    if score < progress.best_score:  # NaN never wins
+        progress.best_score, progress.best_epoch = float(score), int(row["epoch"])
+        progress.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
