@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hepgen.metrics.inputs import as_table, column_weights, pair_weights
+from hepgen.metrics.inputs import as_table, check_finite, column_weights, pair_weights
 from hepgen.runtime import HepgenError
 
 
@@ -41,3 +41,14 @@ def test_weights_must_be_a_pair() -> None:
         pair_weights(np.ones(3), 3, 3, metric="m")  # type: ignore[arg-type]
     with pytest.raises(HepgenError, match="sum to zero"):
         pair_weights((np.zeros(3), None), 3, 3, metric="m")
+
+
+def test_missing_values_may_be_allowed_but_never_infinities() -> None:
+    table = pd.DataFrame({"m_jj_w": [80.0, np.nan, 81.0], "ht": [200.0, 210.0, np.inf]})
+    with pytest.raises(
+        HepgenError, match=r"NaN or infinite values in columns 'm_jj_w': 1 of 3, 'ht'"
+    ):
+        check_finite(table, metric="m", role="generated")
+    with pytest.raises(HepgenError, match=r"hold infinite values in columns 'ht': 1 of 3"):
+        check_finite(table, metric="m", role="generated", allow_nan=True)
+    check_finite(table[["m_jj_w"]], metric="m", role="generated", allow_nan=True)

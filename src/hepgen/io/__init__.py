@@ -1,17 +1,32 @@
-"""Reading ROOT ntuples into event tables."""
+"""Reading ROOT ntuples into event tables.
 
-from hepgen.io.ingest import ingest, ingest_to_parquet, iter_tables, required_branches, write_table
+The reading functions load uproot, awkward and pandas on first use, so that the workflow can
+import the light dataset specification (``expand_files``) while it parses its config.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from hepgen.io.spec import KINEMATICS, DatasetSpec, MetSpec, ObjectSpec, expand_files
 
-__all__ = [
-    "KINEMATICS",
-    "DatasetSpec",
-    "MetSpec",
-    "ObjectSpec",
-    "expand_files",
+_INGEST = (
+    "PARQUET_OPTIONS",
+    "STEP_SIZE",
     "ingest",
     "ingest_to_parquet",
+    "iter_columns",
     "iter_tables",
     "required_branches",
     "write_table",
-]
+)
+
+__all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files", *_INGEST]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _INGEST:
+        return getattr(importlib.import_module("hepgen.io.ingest"), name)
+    msg = f"module 'hepgen.io' has no attribute {name!r}"
+    raise AttributeError(msg)

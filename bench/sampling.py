@@ -1,0 +1,150 @@
+"""Benchmark: events/s of each default model, latent draw → physical units → Parquet, against
+Pythia8 + detector generation of the same process (dy_ll) and of tt̄ in the same run.
+
+Also measures the machine's fp32 matmul throughput and the fraction of it the sampling
+network reaches (FLOPs counted with ``torch.utils.flop_counter``).
+
+Usage: python bench/sampling.py [--events 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import default_models, default_transform, dy_table  # noqa: E402
+
+
+def matmul_gflops(size: int = 2048, repeats: int = 5) -> float:
+    """Best fp32 matmul throughput of this process [GFLOP/s]."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def pythia_rate(process: str, events: int) -> float:
+    from hepgen.simulate import simulate
+
+    _, stats = simulate(process, events=events, seed=1)
+    return stats["rate_hz"]
+
+
+def trained_like(entry: dict, transform, train: np.ndarray):
+    """A model of the default entry, one short epoch, ready to sample (speed, not quality)."""
+    from hepgen.models import build
+    from hepgen.training import TrainConfig
+
+    model = build(entry["type"], len(transform.features), entry.get("params", {}), seed=0)
+    config = TrainConfig.from_dict(
+        {"epochs": 1, "batch_size": 1024, "seed": 0, "device": "cpu", "select_by": "val_loss"}
+    )
+    model.fit(train, train[:2048], config)
+    return model.eval()
+
+
+def sampling_flops(model, batch: int = 4096) -> float:
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        model.sample(batch, torch.Generator().manual_seed(0))
+    return counter.get_total_flops() / batch
+
+
+def run(events: int = 1_000_000) -> list[dict]:
+    from hepgen.io import PARQUET_OPTIONS
+    from hepgen.sampling import sample_events
+
+    torch.set_num_threads(1)
+    table = dy_table(50_000)
+    transform = default_transform(table)
+    train = transform.forward(table)
+    dy = pythia_rate("dy_ll", 400)
+    tt = pythia_rate("ttbar_semilep", 200)
+    peak = matmul_gflops()
+    rows = [
+        {
+            "benchmark": "Pythia8+detector dy_ll [events/s]",
+            "value": dy,
+            "baseline": tt,
+            "baseline_name": "Pythia8 ttbar_semilep",
+            "goal": "-",
+        },
+        {
+            "benchmark": "fp32 matmul, 1 thread [GFLOP/s]",
+            "value": peak,
+            "baseline": peak,
+            "baseline_name": "itself",
+            "goal": "-",
+        },
+    ]
+    for entry in default_models():
+        model = trained_like(entry, transform, train)
+        rng = np.random.default_rng(0)
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            samples, _ = sample_events(
+                model,
+                events,
+                seed=0,
+                batch_size=100_000,
+                inverse=partial(transform.inverse, rng=rng),
+            )
+            samples, _ = transform.postprocess(samples)
+            samples.to_parquet(Path(tmp) / "s.parquet", index=False, **PARQUET_OPTIONS)
+            rate = events / (time.perf_counter() - start)
+            net_start = time.perf_counter()
+            with torch.inference_mode():
+                model.sample(min(events, 200_000), torch.Generator().manual_seed(0))
+            net_rate = min(events, 200_000) / (time.perf_counter() - net_start)
+        flops = sampling_flops(model)
+        name = entry["name"]
+        goal = ">= 1e6 events/s and >= 5000x" if entry["type"] in {"bvae", "flow"} else "-"
+        rows.append(
+            {
+                "benchmark": f"sample {name}, to Parquet [events/s]",
+                "value": rate,
+                "baseline": tt,
+                "baseline_name": "Pythia8 ttbar_semilep",
+                "goal": goal,
+            }
+        )
+        rows.append(
+            {
+                "benchmark": f"sample {name}, network only [GFLOP/s]",
+                "value": flops * net_rate / 1e9,
+                "baseline": peak,
+                "baseline_name": "fp32 matmul peak",
+                "goal": "fraction of the machine",
+            }
+        )
+    for row in rows:
+        row["ratio"] = row["value"] / row["baseline"]
+    return rows
+
+
+def main() -> None:
+    from run import print_table
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    print_table(run(args.events))
+
+
+if __name__ == "__main__":
+    main()
