@@ -40,7 +40,7 @@ SPEC = {
 
 BARE = """
 import sys, time, resource, uproot
-from hepgen.io.ingest import STEP_SIZE
+from hepgen.io.tables import STEP_SIZE
 files, branches = sys.argv[1].split(","), sys.argv[2].split(",")
 t = time.perf_counter()
 n = 0

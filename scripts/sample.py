@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from hepgen.checkpoint import load_checkpoint
-from hepgen.io.ingest import PARQUET_OPTIONS
+from hepgen.io import PARQUET_OPTIONS
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging

@@ -27,6 +27,6 @@ __all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files",
 
 def __getattr__(name: str) -> Any:
     if name in _INGEST:
-        return getattr(importlib.import_module("hepgen.io.ingest"), name)
+        return getattr(importlib.import_module("hepgen.io.tables"), name)
     msg = f"module 'hepgen.io' has no attribute {name!r}"
     raise AttributeError(msg)

@@ -1,4 +1,4 @@
-"""Ingestion: ROOT ntuples (flat or jagged, polar or Cartesian) → fixed-width event table."""
+"""Event tables from ROOT ntuples (flat or jagged, polar or Cartesian) → fixed-width event table."""
 
 from __future__ import annotations
 
