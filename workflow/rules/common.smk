@@ -2,6 +2,7 @@
 import re
 
 from hepgen import models as hepgen_models
+from hepgen.catalog import JETS, LEPTONS, has_latent_space
 from hepgen.config import validate_config
 from hepgen.io import expand_files
 from hepgen.resources import check_default_resources, check_gpu_requests
@@ -141,16 +142,12 @@ def provenance_config(wildcards, *stages):
 
 def has_observables(dataset):
     """Whether a dataset has lepton or jet collections, so physics observables exist."""
-    from hepgen.metrics.observables import JETS, LEPTONS
-
     names = [entry["name"] for entry in config["datasets"][dataset].get("objects", [])]
     return any(name in LEPTONS or name in JETS for name in names)
 
 
 def latent_models():
     """Models whose type has an encoder (hepgen.plotting.latent.LATENT_TYPES)."""
-    from hepgen.plotting.latent import has_latent_space
-
     return [name for name, entry in MODELS.items() if has_latent_space(entry["type"])]
 
 

@@ -1,4 +1,4 @@
-"""Event tables from ROOT ntuples (flat or jagged, polar or Cartesian) → fixed-width event table."""
+"""Ingestion: ROOT ntuples (flat or jagged, polar or Cartesian) → fixed-width event tables."""
 
 from __future__ import annotations
 

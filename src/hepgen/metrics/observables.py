@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import vector
 
+from hepgen.catalog import BJETS, JETS, LEPTONS
+
 __all__ = [
     "BJETS",
     "JETS",
@@ -27,21 +29,6 @@ __all__ = [
     "observables",
 ]
 
-#: Lepton collection names and their flavour symbol in observable names (``m_mumu``, ``m_ee``).
-LEPTONS = {
-    "mu": "mu",
-    "muon": "mu",
-    "e": "e",
-    "el": "e",
-    "ele": "e",
-    "electron": "e",
-    "tau": "tau",
-    "lep": "l",
-    "l": "l",
-}
-#: Jet collection names; those in :data:`BJETS` are b-tagged by construction.
-JETS = frozenset({"jet", "j", "bjet", "b"})
-BJETS = frozenset({"bjet", "b"})
 #: W and top masses [GeV] (PDG 2024) used to choose the hadronic W and top candidates.
 M_W = 80.37
 M_TOP = 172.57

@@ -21,24 +21,15 @@ from matplotlib.ticker import NullFormatter
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 
+from hepgen.catalog import LATENT_TYPES, has_latent_space
 from hepgen.plotting.style import COLORS, DPI, style
 from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = ["LATENT_TYPES", "LatentPoints", "has_latent_space", "latent_points", "plot_latent"]
 
-#: Model types with an encoder ``encode(x) -> (mu, logvar)`` and a latent space; any other
-#: type whose name contains ``vae`` counts as well (see :func:`has_latent_space`).
-LATENT_TYPES = frozenset(
-    {"vae", "bvae", "avae", "vae_bgmm", "vae_d", "vae_nf", "vae_nf_d", "copula_vae", "copula_vae_d"}
-)
 #: Latent dimensions whose marginals are drawn (the widest spread first).
 MARGINALS = 8
 _CHUNK = 65536
-
-
-def has_latent_space(model_type: str) -> bool:
-    """Whether models of this config ``type`` have an encoder (and get a latent-space figure)."""
-    return model_type in LATENT_TYPES or "vae" in model_type
 
 
 @dataclass(frozen=True)
