@@ -20,6 +20,11 @@ __all__ = ["ObjectLayout", "find_objects", "repair"]
 _COLUMN = re.compile(r"^(?P<name>[A-Za-z_]+?)(?P<slot>\d+)_(?P<field>pt|eta|phi|e)$")
 _FIELDS = ("pt", "eta", "phi", "e")
 
+#: E may fall below |p| by this fraction before an event counts as invalid: far below any
+#: detector's energy resolution, it keeps (nearly) massless leptons whose generated E and |p|
+#: agree to 0.1 % from being counted as unphysical; the repair raises E to |p| regardless.
+MASS_TOLERANCE = 1e-3
+
 
 @dataclass(frozen=True)
 class ObjectLayout:
@@ -67,8 +72,8 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
     """Check and repair generated events in physical units.
 
     Each event is invalid before repair when any of these holds (the counts per reason are
-    returned): a negative pT, energy or MET (``negative``); an object with E < |p|
-    (``negative_mass``); present objects out of pT order or after an absent one
+    returned): a negative pT, energy or MET (``negative``); an object with E below |p| by
+    more than :data:`MASS_TOLERANCE` (``negative_mass``); present objects out of pT order or after an absent one
     (``pt_order``); an angle outside (-π, π] (``phi_range``); a present object below the
     training's smallest pT (``below_threshold``); fewer present objects than any training
     event had (``too_few_objects``); a multiplicity column that disagrees with the objects
@@ -123,7 +128,7 @@ def _repair_objects(out: pd.DataFrame, layout: ObjectLayout, flag) -> None:
     flag("negative", ((pt < 0) | (e < 0)).any(axis=1))
     present = pt >= 0.5 * layout.min_pt if layout.min_pt > 0 else pt > 0
     p = np.abs(pt) * np.cosh(fields["eta"])
-    flag("negative_mass", (present & (e < p * (1 - 1e-6))).any(axis=1))
+    flag("negative_mass", (present & (e < p * (1 - MASS_TOLERANCE))).any(axis=1))
     flag("below_threshold", (present & (pt < layout.min_pt)).any(axis=1))
     ordered_pt = np.where(present, pt, -1.0)  # absent objects sort last
     flag("pt_order", (np.diff(ordered_pt, axis=1) > 0).any(axis=1))
