@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-
-from hepgen.models.base import EventGenerator, GeneratorModule, ModelParams
-from hepgen.models.bgmm import BGMM, VAEBGMM
-from hepgen.models.copula import CopulaVAE, CopulaVAED
-from hepgen.models.flow import Flow
-from hepgen.models.gan import GAN
-from hepgen.models.vae import BVAE, VAE, AlphaVAE
-from hepgen.models.vae_d import VAED
-from hepgen.models.vae_nf import VAENF, VAENFD
+from hepgen.models.params import PARAMS, ModelParams
 from hepgen.runtime import HepgenError
 
+if TYPE_CHECKING:
+    from hepgen.models.base import EventGenerator, GeneratorModule
+
 __all__ = [
+    "PARAMS",
     "REGISTRY",
     "EventGenerator",
     "GeneratorModule",
@@ -30,36 +26,48 @@ __all__ = [
     "validate",
 ]
 
-REGISTRY: dict[str, type[GeneratorModule]] = {
-    cls.model_type: cls
-    for cls in (
-        VAE,
-        BVAE,
-        AlphaVAE,
-        VAEBGMM,
-        BGMM,
-        GAN,
-        Flow,
-        VAED,
-        VAENF,
-        VAENFD,
-        CopulaVAE,
-        CopulaVAED,
-    )
+#: Config ``type`` name → (module, class) of the model; modules load on first use, so that
+#: checking a config (:func:`validate`) needs neither torch nor scikit-learn.
+_CLASSES = {
+    "vae": ("vae", "VAE"),
+    "bvae": ("vae", "BVAE"),
+    "avae": ("vae", "AlphaVAE"),
+    "vae_bgmm": ("bgmm", "VAEBGMM"),
+    "bgmm": ("bgmm", "BGMM"),
+    "gan": ("gan", "GAN"),
+    "flow": ("flow", "Flow"),
+    "vae_d": ("vae_d", "VAED"),
+    "vae_nf": ("vae_nf", "VAENF"),
+    "vae_nf_d": ("vae_nf", "VAENFD"),
+    "copula_vae": ("copula", "CopulaVAE"),
+    "copula_vae_d": ("copula", "CopulaVAED"),
 }
-"""Config ``type`` name → model class."""
+
+
+def __getattr__(name: str) -> Any:
+    if name == "REGISTRY":
+        return {type: _model_class(type) for type in _CLASSES}
+    if name in {"EventGenerator", "GeneratorModule"}:
+        return getattr(importlib.import_module("hepgen.models.base"), name)
+    msg = f"module 'hepgen.models' has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def available() -> list[str]:
     """The registered model types, sorted."""
-    return sorted(REGISTRY)
+    return sorted(_CLASSES)
+
+
+def _check_type(type: str) -> None:
+    if type not in _CLASSES:
+        msg = f"unknown model type {type!r}; known types are {available()}"
+        raise HepgenError(msg)
 
 
 def _model_class(type: str) -> type[GeneratorModule]:
-    if type not in REGISTRY:
-        msg = f"unknown model type {type!r}; known types are {available()}"
-        raise HepgenError(msg)
-    return REGISTRY[type]
+    _check_type(type)
+    module, name = _CLASSES[type]
+    return getattr(importlib.import_module(f"hepgen.models.{module}"), name)
 
 
 def parse_params(type: str, params: Mapping[str, Any] | None) -> ModelParams:
@@ -75,7 +83,8 @@ def parse_params(type: str, params: Mapping[str, Any] | None) -> ModelParams:
     if params is not None and not isinstance(params, Mapping):
         msg = f"model type {type!r}: params must be a mapping, found {params!r}"
         raise HepgenError(msg)
-    return _model_class(type).params_type.from_dict(params)
+    _check_type(type)
+    return PARAMS[type].from_dict(params)
 
 
 def validate(type: str, params: Mapping[str, Any] | None) -> None:
@@ -109,6 +118,8 @@ def build(
     if isinstance(features, bool) or not isinstance(features, int) or features < 1:
         msg = f"model type {type!r}: features must be a positive integer, found {features!r}"
         raise HepgenError(msg)
+    import torch
+
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return cls(features, hparams)

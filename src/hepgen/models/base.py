@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
+from hepgen.models.params import ModelParams, check_fields, options_from_dict
 from hepgen.runtime import HepgenError
 
 if TYPE_CHECKING:
@@ -28,67 +26,6 @@ __all__ = [
     "checked_weights",
     "options_from_dict",
 ]
-
-_KINDS = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "a string"}
-
-
-def check_fields(options: Any, owner: str) -> None:
-    """Check the type and range of every field of a frozen options dataclass.
-
-    The field annotation (``int``, ``float``, ``bool``, ``str``) gives the type; the field
-    metadata may give ``min``, ``gt`` (exclusive minimum), ``max`` and ``choices``. Integers
-    given for ``float`` fields are converted.
-
-    Arguments:
-        options: a dataclass instance.
-        owner: what the options belong to, for messages (e.g. ``"model type 'bvae'"``).
-    """
-    for spec in dataclasses.fields(options):
-        key, value, meta = spec.name, getattr(options, spec.name), spec.metadata
-        kind = str(spec.type)
-        ok = {
-            "int": isinstance(value, int) and not isinstance(value, bool),
-            "float": isinstance(value, int | float) and not isinstance(value, bool),
-            "bool": isinstance(value, bool),
-            "str": isinstance(value, str),
-        }[kind]
-        if kind == "float" and ok:
-            value = float(value)
-            ok = math.isfinite(value)
-            object.__setattr__(options, key, value)
-        bad = not ok
-        bad = bad or ("min" in meta and value < meta["min"])
-        bad = bad or ("gt" in meta and value <= meta["gt"])
-        bad = bad or ("max" in meta and value > meta["max"])
-        bad = bad or ("choices" in meta and value not in meta["choices"])
-        if bad:
-            want = [_KINDS[kind]]
-            want += [f">= {meta['min']}"] if "min" in meta else []
-            want += [f"> {meta['gt']}"] if "gt" in meta else []
-            want += [f"<= {meta['max']}"] if "max" in meta else []
-            want += [f"one of {list(meta['choices'])}"] if "choices" in meta else []
-            msg = f"{owner}: key {key!r} must be {' '.join(want)}, found {value!r}"
-            raise HepgenError(msg)
-
-
-def options_from_dict(cls: type, values: Mapping[str, Any] | None, owner: str) -> Any:
-    """Build an options dataclass from a config mapping, refusing unknown keys.
-
-    Arguments:
-        cls: the dataclass (its ``__post_init__`` checks the values).
-        values: the config mapping; ``None`` gives the defaults.
-        owner: what the options belong to, for messages.
-
-    Returns:
-        The dataclass instance.
-    """
-    values = dict(values or {})
-    known = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        msg = f"{owner}: unknown key(s) {unknown}; known keys are {known}"
-        raise HepgenError(msg)
-    return cls(**values)
 
 
 def checked_events(x: np.ndarray, name: str, features: int, owner: str) -> np.ndarray:
@@ -172,21 +109,6 @@ class EventGenerator(Protocol):
     def state_dict(self) -> dict[str, Any]: ...
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ModelParams:
-    """Base of the frozen hyperparameter dataclass of each model type; checked on creation."""
-
-    model_type: ClassVar[str] = "model"
-
-    def __post_init__(self) -> None:
-        check_fields(self, f"model type {self.model_type!r}")
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> ModelParams:
-        """Build from a config ``params`` mapping, refusing unknown keys."""
-        return options_from_dict(cls, values, f"model type {cls.model_type!r}")
 
 
 class GeneratorModule(nn.Module):

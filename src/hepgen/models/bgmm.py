@@ -11,7 +11,6 @@ import math
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -22,7 +21,8 @@ from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
 from hepgen.models.base import GeneratorModule, ModelParams, checked_events, checked_weights
-from hepgen.models.vae import VAE, VAEParams, draw_index
+from hepgen.models.params import BGMMParams, VAEBGMMParams
+from hepgen.models.vae import VAE, draw_index
 from hepgen.runtime import HepgenError, pick_device
 
 if TYPE_CHECKING:
@@ -127,20 +127,6 @@ class GaussianMixture(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args)
 
 
-@dataclass(frozen=True)
-class BGMMParams(ModelParams):
-    """Hyperparameters of the mixture fitted on the transformed events.
-
-    Attributes:
-        components: upper bound on the mixture components.
-        max_iter: variational EM iterations.
-    """
-
-    model_type: ClassVar[str] = "bgmm"
-    components: int = field(default=20, metadata={"min": 1})
-    max_iter: int = field(default=500, metadata={"min": 1})
-
-
 class BGMM(GeneratorModule):
     """Baseline: a Bayesian Gaussian mixture fitted directly on the events (Balanzá García).
 
@@ -207,20 +193,6 @@ class BGMM(GeneratorModule):
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw ``n`` events, shape (n, d), in transformed space."""
         return self.mixture.sample(n, generator, owner=f"model type {self.model_type!r}")
-
-
-@dataclass(frozen=True)
-class VAEBGMMParams(VAEParams):
-    """Hyperparameters of the beta-VAE with a mixture on its latent codes.
-
-    Attributes:
-        components: upper bound gamma on the mixture components.
-        max_iter: variational EM iterations.
-    """
-
-    model_type: ClassVar[str] = "vae_bgmm"
-    components: int = field(default=10, metadata={"min": 1})
-    max_iter: int = field(default=200, metadata={"min": 1})
 
 
 class VAEBGMM(VAE):

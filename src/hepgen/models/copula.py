@@ -9,15 +9,14 @@ through the empirical quantiles, so every latent marginal is reproduced exactly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
 
-from hepgen.models.base import ModelParams
-from hepgen.models.vae import VAE, VAEParams
-from hepgen.models.vae_d import AdversarialParams, AdversarialVAE
+from hepgen.models.params import CopulaVAEDParams, CopulaVAEParams, ModelParams
+from hepgen.models.vae import VAE
+from hepgen.models.vae_d import AdversarialVAE
 from hepgen.runtime import HepgenError
 
 __all__ = [
@@ -68,18 +67,6 @@ def sample_copula(
     return below + frac * (above - below)
 
 
-@dataclass(frozen=True)
-class CopulaVAEParams(VAEParams):
-    """Hyperparameters of the copula VAE: those of the beta-VAE and the quantile table size.
-
-    Attributes:
-        knots: empirical quantiles stored per latent coordinate.
-    """
-
-    model_type: ClassVar[str] = "copula_vae"
-    knots: int = field(default=1024, metadata={"min": 2})
-
-
 class CopulaVAE(VAE):
     """beta-VAE sampled from the Gaussian copula of its training codes (Stevenson (2022)).
 
@@ -121,13 +108,6 @@ class CopulaVAE(VAE):
         if isinstance(stored, Tensor):  # the table size is known only after fitting
             self.quantiles = torch.empty_like(stored, device=self.quantiles.device)
         super()._load_from_state_dict(state_dict, prefix, *args)
-
-
-@dataclass(frozen=True)
-class CopulaVAEDParams(AdversarialParams, CopulaVAEParams):
-    """Hyperparameters of the copula VAE+D: those of the copula VAE and of the discriminator."""
-
-    model_type: ClassVar[str] = "copula_vae_d"
 
 
 class CopulaVAED(AdversarialVAE, CopulaVAE):

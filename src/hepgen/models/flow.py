@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
@@ -10,26 +9,9 @@ from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import spline_flow
+from hepgen.models.params import FlowParams
 
 __all__ = ["Flow", "FlowParams"]
-
-
-@dataclass(frozen=True)
-class FlowParams(ModelParams):
-    """Hyperparameters of the spline coupling flow.
-
-    Attributes:
-        transforms: coupling transforms (each transforms one half of the features).
-        hidden: width of the conditioner networks.
-        layers: hidden layers of each conditioner.
-        bins: rational-quadratic spline bins on [-5, 5] (8 in arXiv:1906.04032's tabular runs).
-    """
-
-    model_type: ClassVar[str] = "flow"
-    transforms: int = field(default=4, metadata={"min": 1})
-    hidden: int = field(default=128, metadata={"min": 1})
-    layers: int = field(default=2, metadata={"min": 1})
-    bins: int = field(default=8, metadata={"min": 2})
 
 
 class Flow(GeneratorModule):

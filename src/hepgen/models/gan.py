@@ -10,7 +10,6 @@ discriminator's truth term only, so negative weights are allowed (Butter).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import torch
@@ -23,34 +22,9 @@ from hepgen.models.step import StepContext
 
 if TYPE_CHECKING:
     from hepgen.training import TrainConfig
+from hepgen.models.params import GANParams
 
 __all__ = ["GAN", "GANParams", "gradient_penalty", "real_term"]
-
-
-@dataclass(frozen=True)
-class GANParams(ModelParams):
-    """Hyperparameters of the GAN.
-
-    Attributes:
-        latent: dimension of the generator's Gaussian input.
-        hidden: width of generator and discriminator.
-        layers: hidden layers of each (the first plus residual ELU blocks).
-        loss: ``"r1"`` (non-saturating GAN + R1 penalty, arXiv:1801.04406) or ``"wgan-gp"``
-            (arXiv:1704.00028).
-        penalty: weight of the gradient penalty: gamma of R1 (the penalty is gamma/2 |grad|^2,
-            gamma = 10 in arXiv:1801.04406) or lambda of WGAN-GP (10 in arXiv:1704.00028).
-        d_steps: discriminator updates per generator update (5 in arXiv:1704.00028).
-        beta1: first Adam moment decay of both players (0.5 is common for GANs, 0 for WGAN-GP).
-    """
-
-    model_type: ClassVar[str] = "gan"
-    latent: int = field(default=10, metadata={"min": 1})
-    hidden: int = field(default=128, metadata={"min": 1})
-    layers: int = field(default=3, metadata={"min": 1})
-    loss: str = field(default="r1", metadata={"choices": ("r1", "wgan-gp")})
-    penalty: float = field(default=10.0, metadata={"min": 0.0})
-    d_steps: int = field(default=1, metadata={"min": 1})
-    beta1: float = field(default=0.5, metadata={"min": 0.0, "max": 0.999})
 
 
 def real_term(logits: Tensor, weights: Tensor | None, *, wasserstein: bool) -> Tensor:

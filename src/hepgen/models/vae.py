@@ -7,7 +7,6 @@ deep generative models and a density information buffer", arXiv:1901.00875; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
@@ -15,43 +14,12 @@ from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import ResidualMLP
+from hepgen.models.params import AlphaVAEParams, BVAEParams, VAEParams
 from hepgen.runtime import HepgenError
 
 __all__ = ["AlphaVAE", "AlphaVAEParams", "BVAE", "BVAEParams", "VAE", "VAEParams"]
 
 _ENCODE_CHUNK = 65536
-
-
-@dataclass(frozen=True)
-class VAEParams(ModelParams):
-    """Hyperparameters of the naive beta-VAE (defaults: best ttbar setting of arXiv:1901.00875).
-
-    Attributes:
-        latent: latent dimension.
-        hidden: width of the hidden layers of encoder and decoder.
-        layers: hidden layers of encoder and decoder (the first plus residual blocks).
-        beta: weight of the KL term in the loss ``(1 - beta) * MSE + beta * KL``.
-    """
-
-    model_type: ClassVar[str] = "vae"
-    latent: int = field(default=20, metadata={"min": 1})
-    hidden: int = field(default=128, metadata={"min": 1})
-    layers: int = field(default=4, metadata={"min": 1})
-    beta: float = field(default=1e-6, metadata={"min": 0.0, "max": 1.0})
-
-
-@dataclass(frozen=True)
-class BVAEParams(VAEParams):
-    """Hyperparameters of the B-VAE: those of the VAE plus the buffer sampling widths.
-
-    Attributes:
-        alpha: scale of the encoder standard deviations when sampling from the buffer.
-        gamma: extra width added to every latent standard deviation ("smudge").
-    """
-
-    model_type: ClassVar[str] = "bvae"
-    alpha: float = field(default=1.0, metadata={"min": 0.0})
-    gamma: float = field(default=0.05, metadata={"min": 0.0})
 
 
 class VAE(GeneratorModule):
@@ -233,18 +201,6 @@ class BVAE(VAE):
                 current = getattr(self, name)
                 setattr(self, name, torch.empty_like(stored, device=current.device))
         super()._load_from_state_dict(state_dict, prefix, *args)
-
-
-@dataclass(frozen=True)
-class AlphaVAEParams(VAEParams):
-    """Hyperparameters of the alpha-VAE: those of the VAE plus the encoding noise.
-
-    Attributes:
-        alpha: standard deviation of the Gaussian noise N(0, alpha) added to the encoding.
-    """
-
-    model_type: ClassVar[str] = "avae"
-    alpha: float = field(default=0.05, metadata={"min": 0.0})
 
 
 class AlphaVAE(BVAE):

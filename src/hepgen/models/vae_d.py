@@ -9,51 +9,22 @@ Stevenson (2022), Algorithm 2). The data-space MSE of the beta-VAE is kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hepgen.models.base import ModelParams
 from hepgen.models.gan import gradient_penalty, real_term
 from hepgen.models.layers import ResidualMLP
 from hepgen.models.step import StepContext
-from hepgen.models.vae import VAE, VAEParams, weighted_mean
+from hepgen.models.vae import VAE, weighted_mean
 
 if TYPE_CHECKING:
     from hepgen.training import TrainConfig
+from hepgen.models.params import AdversarialParams, ModelParams, VAEDParams
 
 __all__ = ["AdversarialParams", "AdversarialVAE", "VAED", "VAEDParams"]
-
-
-@dataclass(frozen=True)
-class AdversarialParams(ModelParams):
-    """The discriminator's hyperparameters, shared by every VAE+D variant.
-
-    Attributes:
-        gamma: weight of the feature-matching loss |D_l(x) - D_l(x_rec)|^2 in the encoder
-            and decoder losses (Larsen et al., arXiv:1512.09300).
-        adversarial: weight of the generator term -log D(x_rec) - log D(x_gen) in the
-            decoder loss.
-        d_hidden: width of the discriminator.
-        d_layers: hidden layers of the discriminator.
-        penalty: R1 penalty weight at real events (arXiv:1801.04406); 0 switches it off.
-    """
-
-    gamma: float = field(default=1.0, metadata={"min": 0.0})
-    adversarial: float = field(default=0.01, metadata={"min": 0.0})
-    d_hidden: int = field(default=128, metadata={"min": 1})
-    d_layers: int = field(default=3, metadata={"min": 1})
-    penalty: float = field(default=1.0, metadata={"min": 0.0})
-
-
-@dataclass(frozen=True)
-class VAEDParams(AdversarialParams, VAEParams):
-    """Hyperparameters of VAE+D: those of the beta-VAE and of the discriminator."""
-
-    model_type: ClassVar[str] = "vae_d"
 
 
 class AdversarialVAE(VAE):

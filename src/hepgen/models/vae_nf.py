@@ -8,42 +8,17 @@ and sampling draws z from that flow; VAE+NF+D adds the discriminator of VAE+D.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
 from torch import Tensor
 
-from hepgen.models.base import ModelParams
 from hepgen.models.layers import spline_flow
-from hepgen.models.vae import VAE, VAEParams
-from hepgen.models.vae_d import AdversarialParams, AdversarialVAE
+from hepgen.models.params import ModelParams, VAENFDParams, VAENFParams
+from hepgen.models.vae import VAE
+from hepgen.models.vae_d import AdversarialVAE
 
 __all__ = ["VAENF", "VAENFD", "VAENFDParams", "VAENFParams"]
-
-
-@dataclass(frozen=True)
-class VAENFParams(VAEParams):
-    """Hyperparameters of VAE+NF: those of the beta-VAE and of the latent flow.
-
-    The KL term is what fits the flow prior to the codes, so beta defaults to 1e-3: with the
-    1e-6 of arXiv:1901.00875 the codes spread beyond the spline domain [-5, 5] and the prior
-    misses them (classifier AUC 0.95 against 0.72 on the default Drell-Yan data).
-
-    Attributes:
-        beta: weight of the KL term (here log q(z|x) - log p_flow(z)).
-        flow_transforms: coupling transforms of the prior flow.
-        flow_hidden: width of its conditioners.
-        flow_layers: hidden layers of each conditioner.
-        flow_bins: spline bins on [-5, 5].
-    """
-
-    model_type: ClassVar[str] = "vae_nf"
-    beta: float = field(default=1e-3, metadata={"min": 0.0, "max": 1.0})
-    flow_transforms: int = field(default=3, metadata={"min": 1})
-    flow_hidden: int = field(default=64, metadata={"min": 1})
-    flow_layers: int = field(default=2, metadata={"min": 1})
-    flow_bins: int = field(default=8, metadata={"min": 2})
 
 
 class VAENF(VAE):
@@ -83,13 +58,6 @@ class VAENF(VAE):
         base = torch.randn((n, self.hparams.latent), generator=generator, device=self.device)
         with torch.autocast(device_type=base.device.type, enabled=False):
             return self.prior().transform.inv(base)
-
-
-@dataclass(frozen=True)
-class VAENFDParams(AdversarialParams, VAENFParams):
-    """Hyperparameters of VAE+NF+D: those of VAE+NF and of the discriminator."""
-
-    model_type: ClassVar[str] = "vae_nf_d"
 
 
 class VAENFD(AdversarialVAE, VAENF):
