@@ -9,7 +9,6 @@ SMK    := $(BIN)/snakemake
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Re-install when the package metadata or the pins change.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
