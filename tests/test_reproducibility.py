@@ -21,18 +21,11 @@ SAMPLES = "results/dy_mumu/samples/bvae.parquet"
 TIMINGS = ("seconds",)
 
 
-def run(workdir: Path, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        TARGET,
-        "--cores",
-        "2",
-        *extra,
-        "--configfile",
-        str(TINY),
-    ]
+def run(
+    workdir: Path, *extra: str, configs: tuple[Path, ...] = (TINY,), check: bool = True
+) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", TARGET, "--cores", "2", *extra]
+    cmd += ["--configfile", *map(str, configs)]
     result = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
         pytest.fail(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
