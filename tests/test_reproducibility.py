@@ -1,5 +1,6 @@
 """Reproducibility and recovery of the workflow: same config and seed → identical samples and
-metrics; another seed → other ones; a hard-killed run is recovered by ``--rerun-incomplete``."""
+metrics; another seed → other ones; a hard-killed run is recovered by ``--unlock`` and
+``--rerun-incomplete``."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_other_seed_gives_other_samples_and_metrics(three_runs):
     a, _, other = three_runs
     assert digest(a / SAMPLES) != digest(other / SAMPLES)
     assert metrics(a)["auc"] != metrics(other)["auc"]
-    assert metrics(a)["provenance"]["config_hash"] != metrics(other)["provenance"]["config_hash"]
+    assert metrics(a)["provenance"]["seed"] != metrics(other)["provenance"]["seed"]
 
 
 @pytest.mark.workflow
@@ -92,6 +93,9 @@ def test_kill_9_leaves_incomplete_marker_and_rerun_incomplete_recovers(tmp_path)
     assert not (workdir / "results/dy_mumu/models/bvae/model.pt").exists(), "no half-written model"
     markers = list((workdir / ".snakemake" / "incomplete").iterdir())
     assert markers, "Snakemake marks the killed job's outputs as incomplete"
+    locked = run(workdir, "--rerun-incomplete", check=False)
+    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
+    run(workdir, "--unlock")
     run(workdir, "--rerun-incomplete")
     assert (workdir / TARGET).is_file()
     assert not list((workdir / ".snakemake" / "incomplete").iterdir())
