@@ -6,6 +6,7 @@ import difflib
 import logging
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import awkward as ak
@@ -309,20 +310,30 @@ def ingest_to_parquet(
 ) -> dict[str, Any]:
     """Stream the event table into a Parquet file (atomically), one row group per step.
 
+    Each step is written by a background thread while the next one is read and converted
+    (zlib and Parquet both release the GIL), so writing costs little extra wall time; at
+    most two steps are held in memory.
+
     Returns:
         The statistics of :func:`iter_tables` plus ``"columns"``.
     """
     stats: dict[str, Any] = {}
-    writer = None
-    with atomic_path(path) as tmp:
+    writer, pending = None, None
+    with atomic_path(path) as tmp, ThreadPoolExecutor(max_workers=1) as pool:
         try:
             for columns in iter_columns(spec, step_size=step_size, stats=stats):
                 chunk = pa.table(columns)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
                     stats["columns"] = list(columns)
-                writer.write_table(chunk)
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(writer.write_table, chunk)
+            if pending is not None:
+                pending.result()
         finally:
+            if pending is not None:
+                pending.exception()  # wait for the writer before closing, whatever happened
             if writer is not None:
                 writer.close()
     return stats
