@@ -2,9 +2,10 @@
 
 import pandas as pd
 
+from hepgen.io import write_table
 from hepgen.preprocessing import Transform, apply_cuts, fit_cuts, split_table
 from hepgen.provenance import provenance
-from hepgen.runtime import atomic_path, script_logging
+from hepgen.runtime import script_logging
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821
@@ -19,8 +20,7 @@ for name in parts:
 transform.fit(parts["train"])
 for name, part in parts.items():
     log.info("split %s: %d events", name, len(part))
-    with atomic_path(snakemake.output[name]) as tmp:  # noqa: F821
-        part.to_parquet(tmp, index=False)
+    write_table(part, snakemake.output[name])  # noqa: F821
 transform.save(
     snakemake.output.transform,  # noqa: F821
     split={name: len(part) for name, part in parts.items()},

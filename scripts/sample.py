@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from hepgen.checkpoint import load_checkpoint
-from hepgen.io import PARQUET_OPTIONS
+from hepgen.io import write_table
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging
@@ -45,8 +45,7 @@ def main(smk: Any) -> None:
         validity["reasons"],
     )
     info["validity"] = validity
-    with atomic_path(smk.output.samples) as tmp:
-        table.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
+    write_table(table, smk.output.samples)
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
     info |= {
         "model": str(smk.input.model),

@@ -17,7 +17,6 @@ _INGEST = (
     "ingest",
     "ingest_to_parquet",
     "iter_columns",
-    "iter_tables",
     "required_branches",
     "write_table",
 )

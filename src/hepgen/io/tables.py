@@ -26,7 +26,6 @@ __all__ = [
     "ingest",
     "ingest_to_parquet",
     "iter_columns",
-    "iter_tables",
     "required_branches",
     "write_table",
 ]
@@ -238,17 +237,6 @@ def _read_file(path: str, spec: DatasetSpec, branches: list[str], step_size: str
         yield _table_chunk(arrays, spec, branches, path, report.tree_entry_start)
 
 
-def iter_tables(
-    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
-) -> Iterator[pd.DataFrame]:
-    """Yield the event table step by step; peak memory is set by ``step_size``, not by the files.
-
-    Arguments and errors as :func:`iter_columns`.
-    """
-    for columns in iter_columns(spec, step_size=step_size, stats=stats):
-        yield pd.DataFrame(columns)
-
-
 def iter_columns(
     spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
 ) -> Iterator[dict[str, np.ndarray]]:
@@ -298,10 +286,11 @@ def ingest(
     """Read the spec's ROOT files into one in-memory event table.
 
     Returns:
-        The event table (float64 columns in GeV and rad) and the statistics of :func:`iter_tables`.
+        The event table (float64 columns in GeV and rad) and the statistics of :func:`iter_columns`.
     """
     stats: dict[str, Any] = {}
-    table = pd.concat(list(iter_tables(spec, step_size=step_size, stats=stats)), ignore_index=True)
+    steps = iter_columns(spec, step_size=step_size, stats=stats)
+    table = pd.concat([pd.DataFrame(columns) for columns in steps], ignore_index=True)
     return table, stats
 
 
@@ -315,7 +304,7 @@ def ingest_to_parquet(
     most two steps are held in memory.
 
     Returns:
-        The statistics of :func:`iter_tables` plus ``"columns"``.
+        The statistics of :func:`iter_columns` plus ``"columns"``.
     """
     stats: dict[str, Any] = {}
     writer, pending = None, None
