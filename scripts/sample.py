@@ -3,7 +3,6 @@
 import json
 from typing import Any
 
-import numpy as np
 import torch
 
 from hepgen.checkpoint import load_checkpoint
@@ -28,23 +27,22 @@ def main(smk: Any) -> None:
         )
         raise HepgenError(msg)
     p = smk.params
-    # one generator for the whole run, so every batch draws fresh global angles
-    angles = np.random.default_rng([p.seed, 1])
     table, info = sample_events(
         model,
         p.events,
         seed=p.seed,
         batch_size=p.batch_size,
-        inverse=lambda x: transform.inverse(x, rng=angles),
+        inverse=lambda x, rng: transform.inverse(x, rng=rng),
+        postprocess=transform.postprocess,
         device=device,
+        workers=max(1, int(smk.threads)),
     )
-    table, validity = transform.postprocess(table)
+    validity = info["validity"]
     log.info(
         "%.2f %% of generated events were invalid before repair: %s",
         100 * validity["invalid_fraction"],
         validity["reasons"],
     )
-    info["validity"] = validity
     write_table(table, smk.output.samples)
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
     info |= {

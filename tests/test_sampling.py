@@ -8,13 +8,14 @@ import pytest
 import torch
 
 from hepgen.models import build
+from hepgen.preprocessing.repair import ObjectLayout, repair
 from hepgen.runtime import HepgenError
 from hepgen.sampling import sample_events
 
 COLUMNS = ["mu1_pt", "mu1_eta", "met"]
 
 
-def _inverse(x: np.ndarray) -> pd.DataFrame:
+def _inverse(x: np.ndarray, rng: np.random.Generator | None = None) -> pd.DataFrame:
     """A log-standardised pT / standardised eta inverse: float32 (n, 3) → GeV, rad."""
     x = x.astype(np.float64)
     return pd.DataFrame(
@@ -63,3 +64,44 @@ def test_overflow_in_physical_units_is_counted(model) -> None:
 def test_bad_sizes(model, n, batch_size) -> None:
     with pytest.raises(HepgenError, match="positive integer"):
         sample_events(model, n, seed=0, batch_size=batch_size, inverse=_inverse)
+
+
+def test_workers_do_not_change_the_events(model) -> None:
+    one, _ = sample_events(model, 10_000, seed=3, batch_size=1500, inverse=_inverse)
+    two, info = sample_events(model, 10_000, seed=3, batch_size=1500, inverse=_inverse, workers=2)
+    assert info["workers"] == 2
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    assert torch.get_num_threads() >= 1
+
+
+def _muon_inverse(x: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """One muon whose E is drawn independently of pT and eta, and a random phi."""
+    x = x.astype(np.float64)
+    pt = np.exp(3.5 + 0.5 * x[:, 0])
+    return pd.DataFrame(
+        {
+            "mu1_pt": pt,
+            "mu1_eta": x[:, 1],
+            "mu1_phi": rng.uniform(-np.pi, np.pi, len(x)),
+            "mu1_e": pt * (1.0 + 0.2 * x[:, 2]),
+        }
+    )
+
+
+def test_batch_repairs_add_up_to_the_repair_of_the_whole_sample(model) -> None:
+    layout = [ObjectLayout("mu", 1, min_pt=20.0, min_count=1)]
+    table, info = sample_events(
+        model,
+        5000,
+        seed=2,
+        batch_size=700,
+        inverse=_muon_inverse,
+        postprocess=lambda t: repair(t, layout),
+        workers=2,
+    )
+    raw, _ = sample_events(model, 5000, seed=2, batch_size=700, inverse=_muon_inverse)
+    whole, validity = repair(raw, layout)
+    pd.testing.assert_frame_equal(table, whole, check_exact=True)
+    assert info["validity"] == validity
+    assert 0 < validity["invalid"] < 5000
+    assert (table["mu1_e"] >= table["mu1_pt"] * np.cosh(table["mu1_eta"]) * (1 - 1e-12)).all()

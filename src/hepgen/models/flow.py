@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
-from hepgen.models.layers import spline_flow
+from hepgen.models.coupling import CouplingFlow
 from hepgen.models.params import FlowParams
 
 __all__ = ["Flow", "FlowParams"]
@@ -17,9 +17,9 @@ __all__ = ["Flow", "FlowParams"]
 class Flow(GeneratorModule):
     """Neural spline flow trained by maximum likelihood; samples x = T^-1(z), z ~ N(0, 1).
 
-    The coupling form (zuko's ``NSF`` with ``passes=2``) inverts in one pass per transform,
-    so sampling is about as fast as training; an autoregressive flow would sample d times
-    slower per transform.
+    The coupling form (``hepgen.models.coupling``) inverts in one conditioner pass per
+    transform, so sampling is about as fast as training; an autoregressive flow would sample
+    d times slower per transform.
 
     Arguments:
         features: event features d (the transformed features should be standardised).
@@ -33,7 +33,7 @@ class Flow(GeneratorModule):
     def __init__(self, features: int, params: FlowParams | None = None) -> None:
         params = params or self.params_type()
         super().__init__(features, params)
-        self.flow = spline_flow(
+        self.flow = CouplingFlow(
             features,
             transforms=params.transforms,
             hidden=params.hidden,
@@ -52,12 +52,11 @@ class Flow(GeneratorModule):
             ``{"loss": nll, "nll": nll}``, scalars.
         """
         with torch.autocast(device_type=x.device.type, enabled=False):
-            nll = -self.flow().log_prob(x.float())
+            nll = -self.flow.log_prob(x.float())
         nll = nll.mean() if weights is None else (weights * nll).mean()
         return {"loss": nll, "nll": nll}
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw ``n`` events, shape (n, d), in transformed space, from ``generator``."""
-        z = torch.randn((n, self.features), generator=generator, device=self.device)
-        return self.flow().transform.inv(z).float()
+        return self.flow.sample(n, generator, self.device).float()

@@ -13,7 +13,7 @@ from typing import ClassVar
 import torch
 from torch import Tensor
 
-from hepgen.models.layers import spline_flow
+from hepgen.models.coupling import CouplingFlow
 from hepgen.models.params import ModelParams, VAENFDParams, VAENFParams
 from hepgen.models.vae import VAE
 from hepgen.models.vae_d import AdversarialVAE
@@ -36,7 +36,7 @@ class VAENF(VAE):
     def __init__(self, features: int, params: VAENFParams | None = None) -> None:
         super().__init__(features, params)
         hp = self.hparams
-        self.prior = spline_flow(
+        self.prior = CouplingFlow(
             hp.latent,
             transforms=hp.flow_transforms,
             hidden=hp.flow_hidden,
@@ -49,15 +49,14 @@ class VAENF(VAE):
         eps, logvar = eps.float(), logvar.float()
         log_q = -0.5 * (eps.pow(2) + logvar + math.log(2.0 * math.pi)).sum(dim=-1)
         with torch.autocast(device_type=z.device.type, enabled=False):
-            log_p = self.prior().log_prob(z.float())
+            log_p = self.prior.log_prob(z.float())
         return log_q - log_p
 
     @torch.no_grad()
     def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw latent points (n, latent) from the flow prior."""
-        base = torch.randn((n, self.hparams.latent), generator=generator, device=self.device)
-        with torch.autocast(device_type=base.device.type, enabled=False):
-            return self.prior().transform.inv(base)
+        with torch.autocast(device_type=self.device.type, enabled=False):
+            return self.prior.sample(n, generator, self.device)
 
 
 class VAENFD(AdversarialVAE, VAENF):
