@@ -6,6 +6,8 @@ import dataclasses
 import logging
 import os
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import torch
 from scipy.stats import wasserstein_distance
 
 from hepgen.models import build
+from hepgen.models.step import StepContext
 from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, evaluate, train_model
 from hepgen.training_select import mean_w1, sample_distance
@@ -148,6 +151,68 @@ def test_cpu_training_is_bit_reproducible(events) -> None:
         models[0].state_dict().items(), models[1].state_dict().values(), strict=True
     ):
         assert torch.equal(a, b), key
+
+
+def test_loop_step_equals_a_plain_backward_step(events) -> None:
+    """The shared loop's update is the textbook zero_grad/backward/Adam step, bit for bit."""
+    x = torch.as_tensor(events[0][:64])
+    ours, plain = (build("avae", 5, SMALL, seed=1) for _ in range(2))
+    optimizers, (adam,) = ours.optimizers(_config()), plain.optimizers(_config()).values()
+    noise, reference_noise = (torch.Generator().manual_seed(0) for _ in range(2))
+    ctx = StepContext("cpu", None, None, noise)
+    for _ in range(3):
+        parts = ours.train_step(x, None, optimizers, ctx)
+        adam.zero_grad()
+        expected = plain.loss(x, generator=reference_noise)
+        expected["loss"].backward()
+        adam.step()
+        assert parts["loss"].item() == expected["loss"].item()
+    for (key, a), b in zip(ours.state_dict().items(), plain.state_dict().values(), strict=True):
+        assert torch.equal(a, b), key
+
+
+def test_update_returns_gradient_norms_only_when_asked() -> None:
+    layer = torch.nn.Linear(3, 2)
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(0))
+    grads = torch.autograd.grad(layer(x).pow(2).sum(), list(layer.parameters()))
+    expected = torch.cat([g.flatten() for g in grads]).norm()
+    still = torch.optim.SGD(layer.parameters(), lr=0.0)
+    ctx = StepContext("cpu", None, None, torch.Generator())
+    (norm,) = ctx.update((layer(x).pow(2).sum(), still))
+    torch.testing.assert_close(norm, expected)
+    assert ctx.update((layer(x).pow(2).sum(), still), norms=False) == []
+
+
+_TRAIN_IN_A_CHILD = """
+import sys, numpy as np, torch
+from hepgen.models import build
+from hepgen.training import TrainConfig
+from hepgen.training_run import retain_freed_memory
+torch.set_num_threads(1)
+train, val = np.load(sys.argv[1]), np.load(sys.argv[2])
+config = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=3, checkpoint_every=0)
+model = build("avae", 5, {"latent": 3, "hidden": 16, "layers": 2}, seed=4)
+model.fit(train, val, config)
+assert not retain_freed_memory()
+torch.save(model.state_dict(), sys.argv[3])
+"""
+
+
+def test_results_do_not_depend_on_the_malloc_thresholds(events, tmp_path) -> None:
+    """CPU training sets glibc's malloc thresholds for speed; with the defaults, same weights."""
+    train, val = events
+    paths = [tmp_path / name for name in ("train.npy", "val.npy", "state.pt")]
+    np.save(paths[0], train)
+    np.save(paths[1], val)
+    env = {**os.environ, "GLIBC_TUNABLES": ""}  # glibc's defaults, and the loop keeps them
+    cmd = [sys.executable, "-c", _TRAIN_IN_A_CHILD, *map(str, paths)]
+    subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)
+    config = _config(epochs=2, select_by="metric", select_every=5)
+    model = build("avae", 5, SMALL, seed=4)
+    model.fit(train, val, config)
+    expected = torch.load(paths[2], weights_only=True)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, expected[key]), key
 
 
 @pytest.mark.parametrize(

@@ -201,7 +201,7 @@ class GeneratorModule(nn.Module):
         """One optimiser step on a batch ``x`` (n, d) with weights (n,); returns the loss parts."""
         with ctx.autocast():
             parts = self.loss(x, weights=weights, generator=ctx.generator)
-        ctx.update((parts["loss"], optimizers["model"]))
+        ctx.update((parts["loss"], optimizers["model"]), norms=False)
         return parts
 
     def loss(

@@ -35,7 +35,9 @@ class StepContext:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device, dtype=self.dtype)
 
-    def update(self, *pairs: tuple[Tensor, torch.optim.Optimizer]) -> list[Tensor]:
+    def update(
+        self, *pairs: tuple[Tensor, torch.optim.Optimizer], norms: bool = True
+    ) -> list[Tensor]:
         """Take one step of each optimiser on the gradient of its loss.
 
         All gradients are computed before any parameter changes, so several players may share
@@ -44,23 +46,22 @@ class StepContext:
         Arguments:
             pairs: ``(loss, optimizer)``; each loss is differentiated with respect to the
                 parameters of its own optimiser only.
+            norms: compute the gradient norms; callers that discard them pass ``False``
+                (saves a reduction per parameter tensor and step).
 
         Returns:
-            The L2 norm of each gradient (unscaled), scalars.
+            The L2 norm of each gradient (unscaled), scalars; empty when ``norms`` is false.
         """
-        grads, norms = [], []
+        grads, result = [], []
         for i, (loss, optimizer) in enumerate(pairs):
             params = [p for g in optimizer.param_groups for p in g["params"] if p.requires_grad]
             scaled = loss if self.scaler is None else self.scaler.scale(loss)
             keep = i < len(pairs) - 1
             g = torch.autograd.grad(scaled, params, retain_graph=keep, allow_unused=True)
             grads.append((params, g))
-        for (params, g), (_, optimizer) in zip(grads, pairs, strict=True):
-            used = [torch.linalg.vector_norm(t.float()) for t in g if t is not None]
-            norm = torch.linalg.vector_norm(torch.stack(used)) if used else loss.new_zeros(())
-            if self.scaler is not None:
-                norm = norm / self.scaler.get_scale()
-            norms.append(norm.detach().float())
+        for (params, g), (loss, optimizer) in zip(grads, pairs, strict=True):
+            if norms:
+                result.append(self._norm(g, loss))
             for p, t in zip(params, g, strict=True):
                 p.grad = t
             if self.scaler is None:
@@ -70,4 +71,12 @@ class StepContext:
             optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.update()
-        return norms
+        return result
+
+    def _norm(self, grads: tuple[Tensor | None, ...], loss: Tensor) -> Tensor:
+        """The unscaled L2 norm of the gradients ``grads`` (None for unused parameters)."""
+        used = [torch.linalg.vector_norm(t.float()) for t in grads if t is not None]
+        norm = torch.linalg.vector_norm(torch.stack(used)) if used else loss.new_zeros(())
+        if self.scaler is not None:
+            norm = norm / self.scaler.get_scale()
+        return norm.detach().float()
