@@ -44,6 +44,24 @@ def test_weights_are_honoured() -> None:
     assert unweighted > 0.75
 
 
+def test_equal_weights_fit_the_same_classifier_as_none() -> None:
+    # The test leaves out sample_weight when all weights are equal (sklearn's weighted binning
+    # is much slower); the fitted trees must be the same.
+    rng = np.random.default_rng(6)
+    x = np.concatenate([rng.normal(size=(1500, 3)), rng.normal(size=(1500, 3)) + 0.2])
+    y = np.repeat([0.0, 1.0], 1500)
+    scores = [
+        make_classifier(seed=2, max_iter=40).fit(x, y, sample_weight=w).predict_proba(x)[:, 1]
+        for w in (None, np.ones(len(y)))
+    ]
+    np.testing.assert_array_equal(scores[0], scores[1])
+    truth, generated = x[:1500], x[1500:]
+    unit = (np.full(1500, 2.0), np.ones(1500))
+    assert classifier_test(truth, generated, unit, seed=3, max_iter=40) == classifier_test(
+        truth, generated, seed=3, max_iter=40
+    )
+
+
 def test_same_seed_same_auc() -> None:
     rng = np.random.default_rng(4)
     truth, generated = rng.normal(size=(600, 2)), rng.normal(size=(800, 2)) + 0.2

@@ -10,16 +10,19 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
+from hepgen.metrics.replicas import ReplicaPair, Replicas
 
 __all__ = [
     "MIN_EVENTS_BINNED",
     "binned",
     "chi2_ndf",
     "chi2_ndf_1d",
+    "chi2_ndf_replicas",
     "histogram_edges",
     "separation_power",
     "separation_of_histograms",
     "separation_power_1d",
+    "separation_power_replicas",
 ]
 
 #: Events each sample needs for a histogram comparison to mean something.
@@ -139,6 +142,80 @@ def chi2_ndf_1d(
     if ndf < 1:
         return float("nan")
     return float(np.sum((p[used] - q[used]) ** 2 / variance[used]) / ndf)
+
+
+def separation_power_replicas(pair: ReplicaPair, *, bins: int = 40) -> np.ndarray:
+    """:func:`separation_power_1d` of every pair of replicas (samples and resamples), ``(R,)``."""
+    out = np.full(len(pair.truth.counts), np.nan)
+    for rows, p, _, q, _ in _replica_histograms(pair, bins):
+        p, q = p / p.sum(axis=1, keepdims=True), q / q.sum(axis=1, keepdims=True)
+        total = p + q
+        used = total > 0
+        terms = np.where(used, (p - q) ** 2 / np.where(used, total, 1.0), 0.0)
+        out[rows] = 0.5 * terms.sum(axis=1)
+    return out
+
+
+def chi2_ndf_replicas(pair: ReplicaPair, *, bins: int = 40) -> np.ndarray:
+    """:func:`chi2_ndf_1d` of every pair of replicas (samples and resamples), ``(R,)``."""
+    out = np.full(len(pair.truth.counts), np.nan)
+    for rows, p, p_err, q, q_err in _replica_histograms(pair, bins):
+        variance = p_err**2 + q_err**2
+        used = variance > 0
+        ndf = used.sum(axis=1) - 1
+        terms = np.where(used, (p - q) ** 2 / np.where(used, variance, 1.0), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[rows] = np.where(ndf >= 1, terms.sum(axis=1) / ndf, np.nan)
+    return out
+
+
+def _replica_histograms(pair: ReplicaPair, bins: int) -> list[tuple[np.ndarray, ...]]:
+    """Histograms of both samples on each truth replica's :func:`histogram_edges` (computed
+    once per pair and number of bins).
+
+    Returns:
+        ``[(rows, p, p_err, q, q_err), ...]`` for groups of replicas sharing a number of bins
+        ``k``: row indices ``(g,)``, and fractions and errors (see :func:`binned`) of shape
+        ``(g, k)``.
+    """
+    return pair.memo(("histograms", bins), lambda: _histogram_groups(pair, bins))
+
+
+def _histogram_groups(pair: ReplicaPair, bins: int) -> list[tuple[np.ndarray, ...]]:
+    integer, count, first, last = pair.truth.distinct()
+    discrete = integer & (count <= bins)
+    continuous = np.flatnonzero(~discrete)
+    groups = []
+    if len(continuous):
+        part = pair if len(continuous) == len(discrete) else pair.rows(continuous)
+        low, q1, q3, high = part.truth_quantiles([0.005, 0.25, 0.75, 0.995]).T
+        low = np.maximum(low, q1 - 5.0 * (q3 - q1))
+        high = np.minimum(high, q3 + 5.0 * (q3 - q1))
+        narrow = ~(high > low)
+        low, high = np.where(narrow, low - 0.5, low), np.where(narrow, high + 0.5, high)
+        edges = np.linspace(low, high, bins + 1, axis=1)
+        groups.append((continuous, *_binned_pair(part, edges)))
+    for r in np.flatnonzero(discrete):
+        edges = np.arange(first[r] - 0.5, last[r] + 1.0)[None, :]
+        rows = np.array([r])
+        groups.append((rows, *_binned_pair(pair.rows(rows), edges)))
+    return groups
+
+
+def _binned_pair(pair: ReplicaPair, edges: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(p, p_err, q, q_err)`` of truth and generated on each replica's edges ``(R, k + 1)``."""
+    return (*_replica_binned(pair.truth, edges), *_replica_binned(pair.generated, edges))
+
+
+def _replica_binned(replicas: Replicas, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`binned` (with flow) of each replica on its own edges ``(R, k + 1)``; ``(R, k)`` each."""
+    total = replicas.total[:, None]
+    parts = []
+    for squares, last in ((False, total), (True, replicas.cumulative_squares[:, -1:])):
+        inner = replicas.below(edges[:, 1:-1], side="left", squares=squares)
+        cumulative = np.concatenate([np.zeros_like(last), inner, last], axis=1)
+        parts.append(np.diff(cumulative, axis=1))
+    return parts[0] / total, np.sqrt(parts[1]) / total
 
 
 def separation_power(

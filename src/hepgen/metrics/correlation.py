@@ -10,7 +10,13 @@ from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 
-__all__ = ["MIN_EVENTS_SPEARMAN", "spearman_distance", "spearman_matrix", "weighted_ranks"]
+__all__ = [
+    "MIN_EVENTS_SPEARMAN",
+    "spearman_distance",
+    "spearman_matrix",
+    "spearman_replicas",
+    "weighted_ranks",
+]
 
 METRIC = "Spearman correlation"
 #: Events each sample needs.
@@ -50,6 +56,57 @@ def spearman_matrix(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndar
     """
     w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
     ranks = np.column_stack([weighted_ranks(column, weights) for column in x.T])
+    return _weighted_correlation(ranks, w)
+
+
+def spearman_replicas(x: np.ndarray, weights: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
+    """:func:`spearman_matrix` of a sample and of its resamples, given as draw counts.
+
+    Each column is sorted once; a resample's mid-ranks are then cumulative sums of its draw
+    counts (times the weights) in that order, and an undrawn event has weight 0. Equals
+    :func:`spearman_matrix` of the resampled events up to floating-point rounding.
+
+    Arguments:
+        x: events, shape ``(n, d)``.
+        weights: shape ``(n,)`` or ``None``.
+        counts: times each event enters each replica, shape ``(R, n)``
+            (:func:`hepgen.metrics.replicas.draw_counts`).
+
+    Returns:
+        Shape ``(R, d, d)``.
+    """
+    n, d = x.shape
+    orders, ties = [], []
+    for column in x.T:
+        order = np.argsort(column, kind="stable")
+        ordered = column[order]
+        changes = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+        orders.append(order)
+        if changes.all():
+            ties.append(None)  # every run of equal values is one event long
+            continue
+        first = np.flatnonzero(changes)  # sorted position where each run of ties starts
+        group = np.cumsum(changes) - 1
+        ties.append((first[group], np.append(first[1:], n)[group]))
+    out = np.empty((len(counts), d, d))
+    ranks = np.empty((d, n))
+    cumulative = np.zeros(n + 1)
+    for r, drawn in enumerate(counts):
+        w = drawn if weights is None else drawn * weights
+        for j in range(d):
+            np.cumsum(w[orders[j]], out=cumulative[1:])
+            if ties[j] is None:
+                below, through = cumulative[:-1], cumulative[1:]
+            else:
+                below, through = cumulative[ties[j][0]], cumulative[ties[j][1]]
+            ranks[j, orders[j]] = through - 0.5 * (through - below)
+        out[r] = _weighted_correlation(ranks.T, w)
+    return out
+
+
+def _weighted_correlation(ranks: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted Pearson correlation of the columns of ``ranks`` (n, d), as in
+    :func:`spearman_matrix`."""
     centred = ranks - np.average(ranks, axis=0, weights=w)
     covariance = (centred * w[:, None]).T @ centred / w.sum()
     scale = np.sqrt(np.diag(covariance))

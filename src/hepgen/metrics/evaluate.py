@@ -12,7 +12,7 @@ import pandas as pd
 
 from hepgen.metrics.bootstrap import entry, nan_std, resamples
 from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
-from hepgen.metrics.correlation import spearman_matrix
+from hepgen.metrics.correlation import spearman_replicas
 from hepgen.metrics.frechet import fpd_arrays, max_abs_normalise
 from hepgen.metrics.inputs import as_table, check_events, check_finite, column_weights
 from hepgen.metrics.kernel import kpd_arrays
@@ -20,6 +20,7 @@ from hepgen.metrics.marginals import FEATURE_FAMILIES, Sample, compare_marginals
 from hepgen.metrics.memorisation import copying_entries
 from hepgen.metrics.observables import observables
 from hepgen.metrics.options import EvaluateOptions
+from hepgen.metrics.replicas import draw_counts
 from hepgen.metrics.tails import has_tail
 from hepgen.runtime import HepgenError
 
@@ -206,17 +207,18 @@ def _spearman(
     a: Sample, others: Mapping[str, Sample], indices: Mapping[str, list], d: int
 ) -> dict[str, float]:
     """Frobenius norm of the Spearman-matrix difference on the features, with resamples."""
-
-    def norm(x: Sample, y: Sample) -> float:
-        difference = spearman_matrix(y.values[:, :d], y.weights) - spearman_matrix(
-            x.values[:, :d], x.weights
-        )
-        return float(np.linalg.norm(difference))
-
     parts = []
     for key, other in others.items():
-        replicates = [norm(a.rows(ia), other.rows(ib)) for ia, ib in indices[key]]
-        parts += [norm(a, other), float(nan_std(np.asarray(replicates)))]
+        matrices = [
+            spearman_replicas(
+                sample.values[:, :d],
+                sample.weights,
+                draw_counts(len(sample.values), [pair[side] for pair in indices[key]]),
+            )
+            for side, sample in enumerate((a, other))
+        ]
+        norms = np.linalg.norm(matrices[1] - matrices[0], axis=(1, 2))
+        parts += [norms[0], float(nan_std(norms[1:]))]
     return entry(*parts)
 
 

@@ -13,6 +13,7 @@ from hepgen.runtime import HepgenError
 
 __all__ = [
     "MIN_EVENTS_FPD",
+    "WeightedDraw",
     "max_abs_normalise",
     "fpd",
     "fpd_arrays",
@@ -65,12 +66,42 @@ def max_abs_normalise(truth: np.ndarray, others: Sequence[np.ndarray]) -> list[n
     return [truth / scale, *(x / scale for x in others)]
 
 
+class WeightedDraw:
+    """Draws of events with replacement, with probability proportional to weight.
+
+    The draws are those of ``rng.choice(n_events, size, p=weights / weights.sum())`` (numpy's
+    algorithm: a uniform number per draw located in the cumulative probabilities), with the
+    cumulative probabilities built once instead of at every draw.
+
+    Arguments:
+        weights: shape ``(n_events,)``, or ``None`` for equal probabilities.
+        n_events: events to draw from.
+    """
+
+    def __init__(self, weights: np.ndarray | None, n_events: int) -> None:
+        self.n_events = n_events
+        self.cdf = None
+        if weights is not None:
+            cdf = (weights / weights.sum()).cumsum()
+            self.cdf = cdf / cdf[-1]
+
+    def __call__(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Indices of ``size`` events, shape ``(size,)``."""
+        if self.cdf is None:
+            return rng.choice(self.n_events, size=size, replace=True)
+        uniform = rng.random(size)
+        # Located in increasing order (much faster), then put back in the order drawn.
+        order = np.argsort(uniform)
+        index = np.empty(size, dtype=np.int64)
+        index[order] = self.cdf.searchsorted(uniform[order], side="right")
+        return index
+
+
 def weighted_draw(
     rng: np.random.Generator, weights: np.ndarray | None, n_events: int, size: int
 ) -> np.ndarray:
     """Indices of ``size`` events drawn with replacement, with probability proportional to weight."""
-    p = None if weights is None else weights / weights.sum()
-    return rng.choice(n_events, size=size, replace=True, p=p)
+    return WeightedDraw(weights, n_events)(rng, size)
 
 
 def fpd_arrays(
@@ -89,12 +120,13 @@ def fpd_arrays(
     n_max = min(len(x), len(y))
     n_min = max(int(min_fraction * n_max), x.shape[1] + 2)
     sizes = (1.0 / np.linspace(1.0 / n_min, 1.0 / n_max, points)).astype(int)
+    draw_x, draw_y = WeightedDraw(w_x, len(x)), WeightedDraw(w_y, len(y))
     means = []
     for size in sizes:
         values = []
         for _ in range(batches):
-            a = x[weighted_draw(rng, w_x, len(x), size)]
-            b = y[weighted_draw(rng, w_y, len(y), size)]
+            a = np.take(x, draw_x(rng, size), axis=0)
+            b = np.take(y, draw_y(rng, size), axis=0)
             values.append(
                 frechet_distance(
                     a.mean(axis=0),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from hepgen.metrics.frechet import max_abs_normalise, weighted_draw
+from hepgen.metrics.frechet import WeightedDraw, max_abs_normalise
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.runtime import HepgenError
 
@@ -68,12 +68,9 @@ def kpd_arrays(
     """KPD of two standardised arrays (no input checks); see :func:`kpd`."""
     rng = np.random.default_rng(seed)
     size = min(batch_size, len(x), len(y))
+    draw_x, draw_y = WeightedDraw(w_x, len(x)), WeightedDraw(w_y, len(y))
     values = [
-        mmd2_unbiased(
-            x[weighted_draw(rng, w_x, len(x), size)],
-            y[weighted_draw(rng, w_y, len(y), size)],
-            degree=degree,
-        )
+        mmd2_unbiased(x[draw_x(rng, size)], y[draw_y(rng, size)], degree=degree)
         for _ in range(batches)
     ]
     low, high = np.percentile(values, [16.275, 83.725])

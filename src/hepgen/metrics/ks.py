@@ -9,8 +9,9 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
+from hepgen.metrics.replicas import ReplicaPair
 
-__all__ = ["MIN_EVENTS_KS", "ks_1d", "ks_statistics", "weighted_cdf"]
+__all__ = ["MIN_EVENTS_KS", "ks_1d", "ks_replicas", "ks_statistics", "weighted_cdf"]
 
 #: Events each sample needs.
 MIN_EVENTS_KS = 2
@@ -44,6 +45,17 @@ def ks_1d(
     grid = np.concatenate([truth, generated])
     difference = weighted_cdf(truth, w_truth, grid) - weighted_cdf(generated, w_generated, grid)
     return float(np.max(np.abs(difference)))
+
+
+def ks_replicas(pair: ReplicaPair) -> np.ndarray:
+    """:func:`ks_1d` of every pair of replicas (the samples and their resamples), shape ``(R,)``.
+
+    Both CDFs are step functions that change only at the values of either sample, so the
+    supremum is found on the merged values (an undrawn value adds a point where neither
+    CDF changes, which leaves it alone).
+    """
+    _, difference = pair.cdf_distance
+    return np.max(difference, axis=1, initial=0.0)
 
 
 def ks_statistics(

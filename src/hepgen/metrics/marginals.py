@@ -8,17 +8,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hepgen.metrics.binned import chi2_ndf_1d, separation_power_1d
+from hepgen.metrics.binned import chi2_ndf_replicas, separation_power_replicas
 from hepgen.metrics.bootstrap import Resamples, entry, nan_std
-from hepgen.metrics.ks import ks_1d
-from hepgen.metrics.quantiles import quantile_mse_1d
-from hepgen.metrics.tails import tail_ratio_1d
-from hepgen.metrics.wasserstein import w1_1d
+from hepgen.metrics.ks import ks_replicas
+from hepgen.metrics.quantiles import quantile_mse_replicas
+from hepgen.metrics.replicas import ReplicaPair, Replicas, draw_counts
+from hepgen.metrics.tails import tail_ratio_replicas
+from hepgen.metrics.wasserstein import w1_replicas
 
 __all__ = ["FEATURE_FAMILIES", "Kernel", "MarginalResult", "Sample", "compare_marginals", "kernels"]
 
-#: A 1D metric ``kernel(truth, generated, w_truth, w_generated) -> float`` (NaN if undefined).
-Kernel = Callable[[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None], float]
+#: A 1D metric of every pair of truth and generated replicas, ``kernel(pair) -> (R,)`` (NaN
+#: where undefined); see :class:`~hepgen.metrics.replicas.ReplicaPair`.
+Kernel = Callable[[ReplicaPair], np.ndarray]
 #: Families computed for every input feature, in report order.
 FEATURE_FAMILIES = (
     "w1",
@@ -31,6 +33,8 @@ FEATURE_FAMILIES = (
 )
 #: Events each sample needs in a column (after dropping undefined values) for a metric.
 MIN_DEFINED = 10
+#: Most elements of one (replicas x events of both samples) array: bounds the memory.
+CHUNK_ELEMENTS = 1 << 22
 
 
 def kernels(*, bins: int, quantiles: int) -> dict[str, Kernel]:
@@ -44,13 +48,13 @@ def kernels(*, bins: int, quantiles: int) -> dict[str, Kernel]:
         ``{family: kernel}``.
     """
     return {
-        "w1": w1_1d,
-        "ks": ks_1d,
-        "separation": functools.partial(separation_power_1d, bins=bins),
-        "chi2_ndf": functools.partial(chi2_ndf_1d, bins=bins),
-        "quantile_mse": functools.partial(quantile_mse_1d, quantiles=quantiles),
-        "tail_99": functools.partial(tail_ratio_1d, level=0.99),
-        "tail_999": functools.partial(tail_ratio_1d, level=0.999),
+        "w1": w1_replicas,
+        "ks": ks_replicas,
+        "separation": functools.partial(separation_power_replicas, bins=bins),
+        "chi2_ndf": functools.partial(chi2_ndf_replicas, bins=bins),
+        "quantile_mse": functools.partial(quantile_mse_replicas, quantiles=quantiles),
+        "tail_99": functools.partial(tail_ratio_replicas, level=0.99),
+        "tail_999": functools.partial(tail_ratio_replicas, level=0.999),
     }
 
 
@@ -142,6 +146,9 @@ def compare_marginals(
 ) -> MarginalResult:
     """Every kernel on every column, for the original samples and for each bootstrap resample.
 
+    A resample enters as the draw count of each event (:mod:`hepgen.metrics.replicas`), so
+    each column is sorted once for the samples and all their resamples.
+
     Arguments:
         reference: the truth half A, values of shape ``(n, c)``.
         others: ``{"value": generated, "floor": truth half B}``, values of shape ``(m, c)``.
@@ -160,29 +167,43 @@ def compare_marginals(
             mask[f] = [name in applies[family] for name in columns]
     values, replicates = {}, {}
     for key, other in others.items():
-        values[key] = _matrix(reference, other, metric_kernels, mask)
-        replicates[key] = np.stack(
-            [
-                _matrix(reference.rows(ia), other.rows(ib), metric_kernels, mask)
-                for ia, ib in indices[key]
-            ]
-        )
+        counts = [
+            draw_counts(len(sample.values), [pair[side] for pair in indices[key]])
+            for side, sample in enumerate((reference, other))
+        ]
+        out = _matrix(reference, other, counts, metric_kernels, mask)
+        values[key], replicates[key] = out[0], out[1:]
     return MarginalResult(families, tuple(columns), values, replicates)
 
 
 def _matrix(
-    reference: Sample, other: Sample, metric_kernels: Mapping[str, Kernel], mask: np.ndarray
+    reference: Sample,
+    other: Sample,
+    counts: list[np.ndarray],
+    metric_kernels: Mapping[str, Kernel],
+    mask: np.ndarray,
 ) -> np.ndarray:
-    """Kernel values of shape ``(F, C)``; NaN where masked out or too few events are defined."""
-    out = np.full(mask.shape, np.nan)
+    """Kernel values of shape ``(R, F, C)`` for the ``R`` rows of ``counts`` (the samples, then
+    the resamples); NaN where masked out or too few events are defined."""
+    n_rows = len(counts[0])
+    out = np.full((n_rows, *mask.shape), np.nan)
+    step = max(1, CHUNK_ELEMENTS // (len(reference.values) + len(other.values)))
     for c in range(mask.shape[1]):
-        a, wa = reference.column(c)
-        b, wb = other.column(c)
-        if min(len(a), len(b)) < MIN_DEFINED:
+        if not mask[:, c].any():
             continue
-        if (wa is not None and not wa.sum() > 0) or (wb is not None and not wb.sum() > 0):
-            continue
-        for f, kernel in enumerate(metric_kernels.values()):
-            if mask[f, c]:
-                out[f, c] = kernel(a, b, wa, wb)
+        for start in range(0, n_rows, step):
+            rows = np.arange(start, min(start + step, n_rows))
+            a, b = (
+                Replicas.of_column(sample.values[:, c], sample.weights, drawn[rows])
+                for sample, drawn in zip((reference, other), counts, strict=True)
+            )
+            ok = (np.minimum(a.events, b.events) >= MIN_DEFINED) & (a.total > 0) & (b.total > 0)
+            if not ok.any():
+                continue
+            pair = ReplicaPair(a, b)
+            if not ok.all():
+                pair, rows = pair.rows(ok), rows[ok]
+            for f, kernel in enumerate(metric_kernels.values()):
+                if mask[f, c]:
+                    out[rows, f, c] = kernel(pair)
     return out

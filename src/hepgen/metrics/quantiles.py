@@ -9,9 +9,10 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
+from hepgen.metrics.replicas import ReplicaPair, Replicas
 from hepgen.runtime import HepgenError
 
-__all__ = ["MIN_EVENTS_QUANTILES", "quantile_mse", "quantile_mse_1d"]
+__all__ = ["MIN_EVENTS_QUANTILES", "quantile_mse", "quantile_mse_1d", "quantile_mse_replicas"]
 
 #: Events each sample needs.
 MIN_EVENTS_QUANTILES = 10
@@ -38,6 +39,30 @@ def _fractions(values: np.ndarray, weights: np.ndarray | None, edges: np.ndarray
     cell = np.searchsorted(edges, values, side="left")
     counts = np.bincount(cell, weights=weights, minlength=len(edges) + 1)
     return counts / counts.sum()
+
+
+def quantile_mse_replicas(pair: ReplicaPair, *, quantiles: int = 20) -> np.ndarray:
+    """:func:`quantile_mse_1d` of every pair of replicas (the samples and their resamples).
+
+    Coinciding truth quantiles are not merged: the empty cell between them holds no event of
+    either sample and adds nothing to the sum.
+
+    Returns:
+        Shape ``(R,)``.
+    """
+    edges = pair.truth_quantiles(np.arange(1, quantiles) / quantiles)
+    expected = _replica_fractions(pair.truth, edges)
+    found = _replica_fractions(pair.generated, edges)
+    return np.sum((found - expected) ** 2, axis=1)
+
+
+def _replica_fractions(replicas: Replicas, edges: np.ndarray) -> np.ndarray:
+    """Fractions of each replica (R rows) in ``(-inf, e_1], ..., (e_k, inf)``; edges ``(R, k)``."""
+    total = replicas.total[:, None]
+    cumulative = np.concatenate(
+        [np.zeros_like(total), replicas.below(edges, side="right"), total], axis=1
+    )
+    return np.diff(cumulative, axis=1) / total
 
 
 def quantile_mse(

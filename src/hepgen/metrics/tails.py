@@ -9,9 +9,17 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
+from hepgen.metrics.replicas import ReplicaPair
 from hepgen.runtime import HepgenError
 
-__all__ = ["LEVELS", "MIN_EVENTS_TAILS", "has_tail", "tail_ratio_1d", "tail_ratios"]
+__all__ = [
+    "LEVELS",
+    "MIN_EVENTS_TAILS",
+    "has_tail",
+    "tail_ratio_1d",
+    "tail_ratio_replicas",
+    "tail_ratios",
+]
 
 #: Truth quantile levels whose upper tails are compared.
 LEVELS = (0.99, 0.999)
@@ -49,6 +57,21 @@ def tail_ratio_1d(
     cut = np.quantile(truth, level, weights=w_truth, method="inverted_cdf")
     expected = (w[truth > cut].sum() + w.mean()) / (w.sum() + w.mean())
     return float(np.average(generated > cut, weights=w_generated) / expected)
+
+
+def tail_ratio_replicas(pair: ReplicaPair, *, level: float = 0.99) -> np.ndarray:
+    """:func:`tail_ratio_1d` of every pair of replicas (the samples and their resamples).
+
+    Returns:
+        Shape ``(R,)``.
+    """
+    truth, generated = pair.truth, pair.generated
+    cut = pair.truth_quantiles([level])
+    mean_weight = truth.total / truth.events
+    above = truth.total - truth.below(cut, side="right")[:, 0]
+    expected = (above + mean_weight) / (truth.total + mean_weight)
+    found = (generated.total - generated.below(cut, side="right")[:, 0]) / generated.total
+    return found / expected
 
 
 def has_tail(truth: np.ndarray, w_truth: np.ndarray | None = None, *, level: float) -> bool:

@@ -10,9 +10,10 @@ from numpy.typing import ArrayLike
 from scipy.stats import wasserstein_distance
 
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
+from hepgen.metrics.replicas import ReplicaPair
 from hepgen.runtime import HepgenError
 
-__all__ = ["MIN_EVENTS_W1", "w1_1d", "w1_distances", "weighted_std"]
+__all__ = ["MIN_EVENTS_W1", "w1_1d", "w1_distances", "w1_replicas", "weighted_std"]
 
 METRIC = "W1 distance"
 #: Events each sample needs for a standard deviation and a distance to mean something.
@@ -100,6 +101,25 @@ def w1_1d(
     if scale > 0:
         return distance / scale
     return 0.0 if distance == 0 else float("nan")
+
+
+def w1_replicas(pair: ReplicaPair) -> np.ndarray:
+    """:func:`w1_1d` of every pair of replicas (the samples and their resamples).
+
+    ``W1 = integral |F_truth - F_generated| dx`` over the merged sorted values of both.
+
+    Arguments:
+        pair: ``R`` replicas of the truth and the generated column.
+
+    Returns:
+        Shape ``(R,)``; NaN where the truth replica is constant and the generated one differs.
+    """
+    grid, difference = pair.cdf_distance
+    distance = difference @ np.diff(grid)
+    scale = pair.truth.std()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        normalised = distance / scale
+    return np.where(scale > 0, normalised, np.where(distance == 0, 0.0, np.nan))
 
 
 def _normalised_w1(
