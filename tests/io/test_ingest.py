@@ -223,12 +223,12 @@ def test_rntuple_gives_the_same_table_as_ttree(tmp_path, rng):
     obj = random_objects(rng, 150)
     jagged = {f"jet_{k}": obj[k] for k in ("pt", "eta", "phi", "mass")}
     met = {"met": rng.exponential(20.0, 150), "met_phi": rng.uniform(-np.pi, np.pi, 150)}
-    ttree = tmp_path / "ttree.root"
-    with __import__("uproot").recreate(ttree) as file:
-        file["events"] = {**jagged, **met}
+    ttree = write_tree(tmp_path / "ttree.root", {**jagged, **met})
     rntuple = tmp_path / "rntuple.root"
     with __import__("uproot").recreate(rntuple) as file:
         file.mkrntuple("events", {**jagged, **met})
+    with __import__("uproot").open(ttree) as file:  # `file[name] = ...` writes an RNTuple
+        assert file.classname_of("events") == "TTree"
     tables = []
     for path in (ttree, rntuple):
         spec = DatasetSpec.from_config(

@@ -6,18 +6,17 @@ import difflib
 import logging
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
-import awkward as ak
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import uproot
-import vector
 
-from hepgen.io.spec import DatasetSpec, ObjectSpec, expand_files
+from hepgen.io.columns import table_chunk
+from hepgen.io.spec import DatasetSpec, expand_files
 from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = [
@@ -31,11 +30,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-vector.register_awkward()
 
-_OUT_FIELDS = ("pt", "eta", "phi", "e")
-
-#: Bytes read per ``uproot.iterate`` step: bounds peak memory (a few times this) whatever the file size.
+#: Bytes read per ``uproot.iterate`` step: bounds peak memory (a few times this, or a few
+#: times the file's cluster or basket size where that is larger) whatever the file size.
 STEP_SIZE = "16 MB"
 
 #: Parquet writer options for event tables: dictionary encoding only costs time on float columns.
@@ -56,14 +53,18 @@ def required_branches(spec: DatasetSpec) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _check_file(path: str, tree: str, branches: list[str]) -> int:
-    """Open ``path``, check the tree and branches exist; return the number of entries."""
+def _open_tree(path: str, tree: str, branches: list[str]) -> tuple[Any, Any, int]:
+    """Open ``path`` and check that the tree and branches exist.
+
+    Returns:
+        The open file (the caller closes it), its tree (a TTree or an RNTuple) and its entries.
+    """
     try:
-        file = uproot.open(path)
+        file = uproot.open(path, object_cache=None, array_cache=None)
     except Exception as err:  # uproot raises many types for corrupt files
         msg = f"cannot read {path!r} as a ROOT file: {type(err).__name__}: {err}"
         raise HepgenError(msg) from err
-    with file:
+    try:
         try:
             trees = [k.split(";")[0] for k in file.keys(recursive=True)]
         except Exception as err:
@@ -80,167 +81,61 @@ def _check_file(path: str, tree: str, branches: list[str]) -> int:
         except Exception as err:
             msg = f"{path!r}: cannot read tree {tree!r}: {type(err).__name__}: {err}"
             raise HepgenError(msg) from err
-    for branch in branches:
-        if branch not in available:
-            close = difflib.get_close_matches(branch, sorted(available), n=3, cutoff=0.5)
-            hint = f"; closest: {close}" if close else ""
-            msg = f"{path!r}, tree {tree!r}: no branch {branch!r}{hint}"
-            raise HepgenError(msg)
-    return entries
+        for branch in branches:
+            if branch not in available:
+                close = difflib.get_close_matches(branch, sorted(available), n=3, cutoff=0.5)
+                hint = f"; closest: {close}" if close else ""
+                msg = f"{path!r}, tree {tree!r}: no branch {branch!r}{hint}"
+                raise HepgenError(msg)
+    except BaseException:
+        file.close()
+        raise
+    return file, ttree, entries
 
 
-def _check_finite(arrays: ak.Array, branches: list[str], path: str, start: int) -> None:
-    for branch in branches:
-        values = arrays[branch]
-        flat = ak.to_numpy(ak.flatten(values, axis=None)).astype(np.float64, copy=False)
-        bad = ~np.isfinite(flat)
-        if bad.any():
-            msg = (
-                f"{path!r}: branch {branch!r} holds {int(bad.sum())} NaN/inf values "
-                f"in entries {start}..{start + len(values) - 1}"
-            )
-            raise HepgenError(msg)
-
-
-def _object_fields(
-    arrays: ak.Array, obj: ObjectSpec, path: str, start: int
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The object's fields as flat float64 arrays and the objects per event."""
-    if obj.flat:
-        fields = {
-            f: np.stack([ak.to_numpy(arrays[b]) for b in names], axis=1).astype(np.float64).ravel()
-            for f, names in obj.branches.items()
-        }
-        return fields, np.full(len(arrays), len(next(iter(obj.branches.values()))))
-    jagged = {f: arrays[b] for f, b in obj.branches.items()}
-    counts = {f: ak.to_numpy(ak.num(v, axis=1)) for f, v in jagged.items()}
-    first, ref = next(iter(counts.items()))
-    for f, n in counts.items():
-        if not np.array_equal(n, ref):
-            entry = start + int(np.flatnonzero(n != ref)[0])
-            msg = (
-                f"{path!r}: jagged branches {obj.branches[first]!r} and {obj.branches[f]!r} of "
-                f"objects '{obj.name}' differ in length at entry {entry}"
-            )
-            raise HepgenError(msg)
-    fields = {f: ak.to_numpy(ak.flatten(v, axis=1)).astype(np.float64) for f, v in jagged.items()}
-    return fields, ref
-
-
-def _to_polar(fields: dict[str, np.ndarray], kinematics: str) -> dict[str, np.ndarray]:
-    """Convert any convention to (pt, eta, phi, e) with ``vector`` (flat NumPy arrays)."""
-    if kinematics == "ptetaphie":
-        return {f: fields[f] for f in _OUT_FIELDS}
-    if kinematics == "ptetaphim":
-        names = {"pt": "pt", "eta": "eta", "phi": "phi", "mass": "mass"}
-    else:
-        names = {"px": "px", "py": "py", "pz": "pz", "E": "e"}
-    v = vector.array({key: fields[name] for key, name in names.items()})
-    return {"pt": v.pt, "eta": v.eta, "phi": v.phi, "e": v.E}
-
-
-def _pt_order(event: np.ndarray, pt: np.ndarray) -> np.ndarray | None:
-    """Indices that sort flat objects by event, then by decreasing pT; ``None`` if already so.
-
-    Most ntuples store objects pT-ordered, which one pass checks. Otherwise one stable argsort
-    of ``event - pt / (1.0001 max pt)``: its fractional part orders objects within an event
-    (float64 resolves pT differences down to ~1e-10 of the largest pT in the step).
-    """
-    same_event = event[1:] == event[:-1]
-    if not np.any(same_event & (pt[1:] > pt[:-1])):
+def _next_step(steps: Iterator, path: str, tree: str) -> tuple[Any, Any] | None:
+    """The next (arrays, report) of an ``iterate`` generator, ``None`` at its end."""
+    try:
+        return next(steps)
+    except StopIteration:
         return None
-    scale = 1.0001 * float(pt.max())
-    return np.argsort(event - pt / scale, kind="stable")
+    except Exception as err:  # a truncated or corrupt basket surfaces only when read
+        msg = f"{path!r}: cannot read tree {tree!r}: {type(err).__name__}: {err}"
+        raise HepgenError(msg) from err
 
 
-def _object_columns(
-    arrays: ak.Array, obj: ObjectSpec, path: str, start: int
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Selected, pT-ordered, padded columns of one collection and the event mask ``n >= min``.
+def _read_tree(ttree: Any, path: str, spec: DatasetSpec, branches: list[str], step_size: str | int):
+    """Yield (columns, removed) per ``iterate`` step of one open tree; read errors name the file.
 
-    Works on the flat object arrays: a sort by (event, −pT) where needed, then a scatter of
-    the first ``max`` objects of each event into zero-filled (events, max) arrays.
+    A background thread reads the next step while this one is converted (decompression and
+    most NumPy work release the GIL): at most two steps are held, the one being converted and
+    the one being read.
     """
-    fields, counts = _object_fields(arrays, obj, path, start)
-    polar = _to_polar(fields, obj.kinematics)
-    event = np.repeat(np.arange(len(counts)), counts)
-    keep = polar["pt"] > obj.min_pt
-    if obj.max_abs_eta is not None:
-        keep &= np.abs(polar["eta"]) < obj.max_abs_eta
-    event = event[keep]
-    polar = {f: v[keep] for f, v in polar.items()}
-    order = _pt_order(event, polar["pt"])
-    if order is not None:
-        event = event[order]
-        polar = {f: v[order] for f, v in polar.items()}
-    n = np.bincount(event, minlength=len(counts))
-    slot = np.arange(len(event)) - np.repeat(np.cumsum(n) - n, n)
-    shown = slot < obj.max
-    columns: dict[str, np.ndarray] = {}
-    padded = {}
-    for f, values in polar.items():
-        padded[f] = np.zeros((len(counts), obj.max))
-        padded[f][event[shown], slot[shown]] = values[shown]
-    for k in range(obj.max):
-        for f in _OUT_FIELDS:
-            columns[f"{obj.name}{k + 1}_{f}"] = padded[f][:, k]
-    if obj.multiplicity:
-        columns[f"n_{obj.name}"] = n.astype(np.float64)
-    return columns, n >= obj.min
-
-
-def _met_columns(arrays: ak.Array, spec: DatasetSpec) -> dict[str, np.ndarray]:
-    met = spec.met
-    if met.polar:
-        pt, phi = ak.to_numpy(arrays[met.pt]), ak.to_numpy(arrays[met.phi])
-    else:
-        px, py = ak.to_numpy(arrays[met.px]), ak.to_numpy(arrays[met.py])
-        pt, phi = np.hypot(px, py), np.arctan2(py, px)
-    return {"met": pt.astype(np.float64), "met_phi": phi.astype(np.float64)}
-
-
-def _table_chunk(
-    arrays: ak.Array, spec: DatasetSpec, branches: list[str], path: str, start: int
-) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """Columns (float64, one entry per selected event) of one step, and events removed per collection."""
-    _check_finite(arrays, branches, path, start)
-    columns: dict[str, np.ndarray] = {}
-    mask = np.ones(len(arrays), dtype=bool)
-    removed: dict[str, int] = {}
-    for obj in spec.objects:
-        obj_columns, enough = _object_columns(arrays, obj, path, start)
-        removed[obj.name] = int((mask & ~enough).sum())
-        mask &= enough
-        columns.update(obj_columns)
-    if spec.met is not None:
-        columns.update(_met_columns(arrays, spec))
-    for name in spec.scalars:
-        columns[name] = ak.to_numpy(arrays[name]).astype(np.float64)
-    if spec.weight:
-        columns["weight"] = ak.to_numpy(arrays[spec.weight]).astype(np.float64)
-    if not mask.all():
-        columns = {k: v[mask] for k, v in columns.items()}
-    return columns, removed
-
-
-def _read_file(path: str, spec: DatasetSpec, branches: list[str], step_size: str | int):
-    """Yield (table, removed) per ``uproot.iterate`` step of one file; read errors name the file."""
-    steps = uproot.iterate({path: spec.tree}, branches, step_size=step_size, report=True)
-    while True:
+    steps = ttree.iterate(branches, step_size=step_size, report=True)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-read") as reader:
+        ahead = reader.submit(_next_step, steps, path, spec.tree)
         try:
-            arrays, report = next(steps)
-        except StopIteration:
-            return
-        except Exception as err:  # a truncated or corrupt basket surfaces only when read
-            msg = f"{path!r}: cannot read tree {spec.tree!r}: {type(err).__name__}: {err}"
-            raise HepgenError(msg) from err
-        yield _table_chunk(arrays, spec, branches, path, report.tree_entry_start)
+            while (step := ahead.result()) is not None:
+                ahead = reader.submit(_next_step, steps, path, spec.tree)
+                arrays, report = step
+                del step
+                chunk = table_chunk(arrays, spec, branches, path, report.tree_entry_start)
+                del arrays  # not held while the next step is read
+                yield chunk
+        finally:
+            ahead.cancel()
+            wait([ahead])
+            steps.close()
 
 
 def iter_columns(
     spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
 ) -> Iterator[dict[str, np.ndarray]]:
     """Yield the event table's columns (float64 arrays) step by step.
+
+    Every file is checked (tree, branches) before any is read. A background thread reads the
+    next step while the current one is converted and consumed, so at most two steps are in
+    memory at once.
 
     Arguments:
         spec: the dataset description.
@@ -256,17 +151,34 @@ def iter_columns(
     if not branches:
         msg = "the dataset reads no branch: give objects, met, weight or scalars"
         raise HepgenError(msg)
-    entries = sum(_check_file(path, spec.tree, branches) for path in files)
-    if entries == 0:
-        msg = f"tree {spec.tree!r} is empty in every input file: {files}"
-        raise HepgenError(msg)
-    events, removed = 0, dict.fromkeys((o.name for o in spec.objects), 0)
-    for path in files:
-        for columns, chunk_removed in _read_file(path, spec, branches, step_size):
-            events += len(next(iter(columns.values())))
-            for name, count in chunk_removed.items():
-                removed[name] += count
-            yield columns
+    entries, events, opened = 0, 0, None
+    removed = dict.fromkeys((o.name for o in spec.objects), 0)
+    try:
+        for path in files:  # check every file before reading any; the first stays open
+            file, ttree, count = _open_tree(path, spec.tree, branches)
+            entries += count
+            if opened is None:
+                opened = file, ttree
+            else:
+                file.close()
+        if entries == 0:
+            msg = f"tree {spec.tree!r} is empty in every input file: {files}"
+            raise HepgenError(msg)
+        for path in files:
+            if opened is not None:
+                (file, ttree), opened = opened, None
+            else:
+                file, ttree, _ = _open_tree(path, spec.tree, branches)
+            with file:
+                for columns, chunk_removed in _read_tree(ttree, path, spec, branches, step_size):
+                    events += len(next(iter(columns.values())))
+                    for name, count in chunk_removed.items():
+                        removed[name] += count
+                    yield columns
+                    del columns  # not held while the next step is read
+    finally:
+        if opened is not None:
+            opened[0].close()
     for name, count in removed.items():
         if count:
             log.info(
@@ -299,30 +211,25 @@ def ingest_to_parquet(
 ) -> dict[str, Any]:
     """Stream the event table into a Parquet file (atomically), one row group per step.
 
-    Each step is written by a background thread while the next one is read and converted
-    (zlib and Parquet both release the GIL), so writing costs little extra wall time; at
-    most two steps are held in memory.
+    Each step is converted and written while a background thread reads the next one
+    (see :func:`iter_columns`), so memory holds at most two steps whatever the file size.
 
     Returns:
         The statistics of :func:`iter_columns` plus ``"columns"``.
     """
     stats: dict[str, Any] = {}
-    writer, pending = None, None
-    with atomic_path(path) as tmp, ThreadPoolExecutor(max_workers=1) as pool:
+    writer = None
+    with atomic_path(path) as tmp:
         try:
             for columns in iter_columns(spec, step_size=step_size, stats=stats):
                 chunk = pa.table(columns)
+                del columns
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
-                    stats["columns"] = list(columns)
-                if pending is not None:
-                    pending.result()
-                pending = pool.submit(writer.write_table, chunk)
-            if pending is not None:
-                pending.result()
+                    stats["columns"] = chunk.column_names
+                writer.write_table(chunk)
+                del chunk
         finally:
-            if pending is not None:
-                pending.exception()  # wait for the writer before closing, whatever happened
             if writer is not None:
                 writer.close()
     return stats
