@@ -102,7 +102,12 @@ def sample_events(
     tables, records = [], []
     bad_latent = bad_physical = 0
     start = time.perf_counter()
-    with _torch_threads(1 if workers > 1 else None), ThreadPoolExecutor(workers) as pool:
+    # OpenMP's thread count is per thread: set it in every worker, not only here
+    threads = 1 if workers > 1 else torch.get_num_threads()
+    with (
+        _torch_threads(threads),
+        ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(threads,)) as pool,
+    ):
         with tqdm(total=n, desc=f"sample {model.model_type}", unit="ev", file=sys.stderr) as bar:
             for table, validity, latent, physical in _ordered(pool, draw, len(sizes), workers):
                 bad_latent, bad_physical = bad_latent + latent, bad_physical + physical
@@ -167,11 +172,8 @@ def _ordered(pool: ThreadPoolExecutor, fn: Callable, count: int, ahead: int) -> 
 
 
 @contextmanager
-def _torch_threads(threads: int | None) -> Iterator[None]:
+def _torch_threads(threads: int) -> Iterator[None]:
     """Set torch's intra-op thread count for the block and restore it afterwards."""
-    if threads is None:
-        yield
-        return
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
