@@ -6,12 +6,13 @@ from __future__ import annotations
 import awkward as ak
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import uproot
 import vector
 from ntuples import random_objects, write_tree
 
-from hepgen.io import KINEMATICS, DatasetSpec, ingest, ingest_to_parquet
+from hepgen.io import KINEMATICS, DatasetSpec, ingest, ingest_to_parquet, tables
 
 vector.register_awkward()
 
@@ -47,7 +48,7 @@ def _reference(path, tree: str, prefix: str, kinematics: str) -> pd.DataFrame:
 @pytest.mark.parametrize("kinematics", sorted(KINEMATICS))
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("fmt", ["ttree", "rntuple"])
-def test_table_equals_per_event_reference(tmp_path, rng, kinematics, dtype, fmt):
+def test_table_equals_per_event_reference(tmp_path, rng, monkeypatch, kinematics, dtype, fmt):
     n = 700
     obj = random_objects(rng, n, max_objects=7)  # objects in random pT order
     pt = ak.to_numpy(ak.flatten(obj["pt"]))
@@ -84,3 +85,9 @@ def test_table_equals_per_event_reference(tmp_path, rng, kinematics, dtype, fmt)
     streamed = tmp_path / "events.parquet"
     ingest_to_parquet(spec, streamed, step_size=97)
     pd.testing.assert_frame_equal(pd.read_parquet(streamed), table)
+    # Large steps are converted and written in slices (one row group each): same table.
+    monkeypatch.setattr(tables, "_MIN_SLICE", 61)
+    sliced = tmp_path / "sliced.parquet"
+    ingest_to_parquet(spec, sliced)
+    assert pq.ParquetFile(sliced).num_row_groups > 1
+    pd.testing.assert_frame_equal(pd.read_parquet(sliced), table)

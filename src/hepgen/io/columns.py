@@ -162,11 +162,12 @@ def _slots(polar: dict[str, np.ndarray], offsets: np.ndarray, obj: ObjectSpec) -
         kept, first, n = None, offsets[:-1], np.diff(offsets)
     else:
         kept = np.flatnonzero(keep)
-        n = np.zeros(len(offsets) - 1, dtype=np.int64)
-        some = offsets[1:] > offsets[:-1]  # reduceat needs the start of each non-empty event
-        n[some] = np.add.reduceat(keep.view(np.uint8), offsets[:-1][some], dtype=np.int64)
-        first = np.zeros_like(n)
-        np.cumsum(n[:-1], out=first[1:])
+        # Selected objects before each object boundary: (objects + 1,) running count, read at
+        # the event offsets; ``first`` is that count at each event's start.
+        running = np.zeros(len(pt) + 1, dtype=np.int64)
+        np.cumsum(keep, out=running[1:])
+        bounds = running[offsets]
+        first, n = bounds[:-1], np.diff(bounds)
     order = _pt_order(pt if kept is None else pt[kept], first, n)
     if order is not None:
         kept = order if kept is None else kept[order]

@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 #: times the file's cluster or basket size where that is larger) whatever the file size.
 STEP_SIZE = "16 MB"
 
+#: The steps that no later read can hide (the last of a file, or one followed by fewer entries
+#: than it holds) are converted in this many slices of at least ``_MIN_SLICE`` events (one
+#: Parquet row group each), so that writing a slice overlaps converting the next. Which steps
+#: are sliced depends only on the file, so the output is the same file every run.
+_SLICES, _MIN_SLICE = 4, 16_384
+
 #: Parquet writer options for event tables: dictionary encoding only costs time on float columns.
 PARQUET_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
 
@@ -109,7 +115,9 @@ def _read_tree(ttree: Any, path: str, spec: DatasetSpec, branches: list[str], st
 
     A background thread reads the next step while this one is converted (decompression and
     most NumPy work release the GIL): at most two steps are held, the one being converted and
-    the one being read.
+    the one being read. A large step that the next read cannot hide (see ``_SLICES``) is
+    converted in slices, so that the consumer (the Parquet writer) starts on the first while
+    the rest are converted.
     """
     steps = ttree.iterate(branches, step_size=step_size, report=True)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-read") as reader:
@@ -119,9 +127,14 @@ def _read_tree(ttree: Any, path: str, spec: DatasetSpec, branches: list[str], st
                 ahead = reader.submit(_next_step, steps, path, spec.tree)
                 arrays, report = step
                 del step
-                chunk = table_chunk(arrays, spec, branches, path, report.tree_entry_start)
+                start, events = report.tree_entry_start, len(arrays)
+                last = ttree.num_entries - (start + events) < events
+                size = max(-(-events // _SLICES), _MIN_SLICE) if last else max(events, 1)
+                for lo in range(0, events, size):
+                    piece = arrays[lo : lo + size] if size < events else arrays
+                    yield table_chunk(piece, spec, branches, path, start + lo)
+                    del piece
                 del arrays  # not held while the next step is read
-                yield chunk
         finally:
             ahead.cancel()
             wait([ahead])
@@ -211,15 +224,19 @@ def ingest_to_parquet(
 ) -> dict[str, Any]:
     """Stream the event table into a Parquet file (atomically), one row group per step.
 
-    Each step is converted and written while a background thread reads the next one
-    (see :func:`iter_columns`), so memory holds at most two steps whatever the file size.
+    Each step is converted while a background thread reads the next one (see
+    :func:`iter_columns`) and another writes the previous slice, so memory holds at most two
+    steps (and one converted slice) whatever the file size.
 
     Returns:
         The statistics of :func:`iter_columns` plus ``"columns"``.
     """
     stats: dict[str, Any] = {}
-    writer = None
-    with atomic_path(path) as tmp:
+    writer, written = None, None
+    with (
+        atomic_path(path) as tmp,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-write") as background,
+    ):
         try:
             for columns in iter_columns(spec, step_size=step_size, stats=stats):
                 chunk = pa.table(columns)
@@ -227,9 +244,15 @@ def ingest_to_parquet(
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
                     stats["columns"] = chunk.column_names
-                writer.write_table(chunk)
+                if written is not None:
+                    written.result()  # one write in flight: memory holds at most one more chunk
+                written = background.submit(writer.write_table, chunk)
                 del chunk
+            if written is not None:
+                written.result()
         finally:
+            if written is not None:
+                wait([written])
             if writer is not None:
                 writer.close()
     return stats
