@@ -8,20 +8,20 @@ import pytest
 import torch
 
 from hepgen.models.coupling import CouplingFlow
-from hepgen.models.rqs import spline_knots
+from hepgen.models.rqs import Spline
 
 BINS, BOUND = 8, 5.0
 
 
 def random_splines(n: int, seed: int = 0):
     params = 3 * torch.randn((n, 3 * BINS - 1), generator=torch.Generator().manual_seed(seed))
-    return spline_knots(params.double(), bins=BINS, bound=BOUND)
+    return Spline(params.double(), bins=BINS, bound=BOUND)
 
 
 def test_spline_is_monotonic_maps_the_domain_onto_itself_and_is_identity_outside() -> None:
     x = torch.linspace(-8.0, 8.0, 2001, dtype=torch.float64)
     params = 3 * torch.randn((1, 3 * BINS - 1), generator=torch.Generator().manual_seed(0))
-    spline = spline_knots(params.double().expand(len(x), -1), bins=BINS, bound=BOUND)
+    spline = Spline(params.double().expand(len(x), -1), bins=BINS, bound=BOUND)
     y, _ = spline.forward(x)
     assert bool((y.diff() > 0).all())
     outside = x.abs() >= BOUND
@@ -42,7 +42,7 @@ def test_inverse_undoes_forward_and_log_slope_matches_autograd() -> None:
 
 def test_the_minimum_slope_keeps_the_spline_invertible_for_extreme_parameters() -> None:
     params = torch.tensor([[50.0] * BINS + [-50.0] * BINS + [-80.0] * (BINS - 1)])
-    spline = spline_knots(params.expand(101, -1).double(), bins=BINS, bound=BOUND)
+    spline = Spline(params.expand(101, -1).double(), bins=BINS, bound=BOUND)
     x = torch.linspace(-BOUND, BOUND, 101, dtype=torch.float64)
     y, log_slope = spline.forward(x)
     assert bool(torch.isfinite(log_slope).all())

@@ -49,13 +49,24 @@ def histogram_edges(
     distinct = np.unique(values)
     if np.all(distinct == np.round(distinct)) and len(distinct) <= bins:
         return np.arange(distinct[0] - 0.5, distinct[-1] + 1.0)
-    low, q1, q3, high = np.quantile(
-        values, [0.005, 0.25, 0.75, 0.995], weights=weights, method="inverted_cdf"
-    )
-    low, high = max(low, q1 - 5.0 * (q3 - q1)), min(high, q3 + 5.0 * (q3 - q1))
-    if not high > low:
-        low, high = low - 0.5, high + 0.5
-    return np.linspace(low, high, bins + 1)
+    quartiles = np.quantile(values, EDGE_LEVELS, weights=weights, method="inverted_cdf")
+    return np.linspace(*edge_range(*quartiles), bins + 1)
+
+
+#: Quantile levels behind :func:`edge_range`: the 0.5 % and 99.5 % range, and the quartiles.
+EDGE_LEVELS = (0.005, 0.25, 0.75, 0.995)
+
+
+def edge_range(low, q1, q3, high) -> tuple[np.ndarray, np.ndarray]:
+    """The binned range from the quantiles at :data:`EDGE_LEVELS` (scalars or arrays).
+
+    The 0.5-99.5 % range is cut to at most 5 interquartile ranges beyond the quartiles, and
+    widened by 0.5 on each side where it is empty.
+    """
+    low = np.maximum(low, q1 - 5.0 * (q3 - q1))
+    high = np.minimum(high, q3 + 5.0 * (q3 - q1))
+    narrow = ~(high > low)
+    return np.where(narrow, low - 0.5, low), np.where(narrow, high + 0.5, high)
 
 
 def binned(
@@ -188,11 +199,7 @@ def _histogram_groups(pair: ReplicaPair, bins: int) -> list[tuple[np.ndarray, ..
     groups = []
     if len(continuous):
         part = pair if len(continuous) == len(discrete) else pair.rows(continuous)
-        low, q1, q3, high = part.truth_quantiles([0.005, 0.25, 0.75, 0.995]).T
-        low = np.maximum(low, q1 - 5.0 * (q3 - q1))
-        high = np.minimum(high, q3 + 5.0 * (q3 - q1))
-        narrow = ~(high > low)
-        low, high = np.where(narrow, low - 0.5, low), np.where(narrow, high + 0.5, high)
+        low, high = edge_range(*part.truth_quantiles(EDGE_LEVELS).T)
         edges = np.linspace(low, high, bins + 1, axis=1)
         groups.append((continuous, *_binned_pair(part, edges)))
     for r in np.flatnonzero(discrete):
@@ -210,12 +217,10 @@ def _binned_pair(pair: ReplicaPair, edges: np.ndarray) -> tuple[np.ndarray, ...]
 def _replica_binned(replicas: Replicas, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`binned` (with flow) of each replica on its own edges ``(R, k + 1)``; ``(R, k)`` each."""
     total = replicas.total[:, None]
-    parts = []
-    for squares, last in ((False, total), (True, replicas.cumulative_squares[:, -1:])):
-        inner = replicas.below(edges[:, 1:-1], side="left", squares=squares)
-        cumulative = np.concatenate([np.zeros_like(last), inner, last], axis=1)
-        parts.append(np.diff(cumulative, axis=1))
-    return parts[0] / total, np.sqrt(parts[1]) / total
+    inner = edges[:, 1:-1]
+    sums = replicas.between(inner, side="left")
+    squares = replicas.between(inner, side="left", squares=True)
+    return sums / total, np.sqrt(squares) / total
 
 
 def separation_power(

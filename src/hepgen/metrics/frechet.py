@@ -18,7 +18,6 @@ __all__ = [
     "fpd",
     "fpd_arrays",
     "frechet_distance",
-    "weighted_draw",
 ]
 
 METRIC = "FPD"
@@ -95,13 +94,6 @@ class WeightedDraw:
         index = np.empty(size, dtype=np.int64)
         index[order] = self.cdf.searchsorted(uniform[order], side="right")
         return index
-
-
-def weighted_draw(
-    rng: np.random.Generator, weights: np.ndarray | None, n_events: int, size: int
-) -> np.ndarray:
-    """Indices of ``size`` events drawn with replacement, with probability proportional to weight."""
-    return WeightedDraw(weights, n_events)(rng, size)
 
 
 def fpd_arrays(

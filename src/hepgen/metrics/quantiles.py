@@ -9,7 +9,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
-from hepgen.metrics.replicas import ReplicaPair, Replicas
+from hepgen.metrics.replicas import ReplicaPair
 from hepgen.runtime import HepgenError
 
 __all__ = ["MIN_EVENTS_QUANTILES", "quantile_mse", "quantile_mse_1d", "quantile_mse_replicas"]
@@ -51,18 +51,9 @@ def quantile_mse_replicas(pair: ReplicaPair, *, quantiles: int = 20) -> np.ndarr
         Shape ``(R,)``.
     """
     edges = pair.truth_quantiles(np.arange(1, quantiles) / quantiles)
-    expected = _replica_fractions(pair.truth, edges)
-    found = _replica_fractions(pair.generated, edges)
+    expected = pair.truth.between(edges, side="right") / pair.truth.total[:, None]
+    found = pair.generated.between(edges, side="right") / pair.generated.total[:, None]
     return np.sum((found - expected) ** 2, axis=1)
-
-
-def _replica_fractions(replicas: Replicas, edges: np.ndarray) -> np.ndarray:
-    """Fractions of each replica (R rows) in ``(-inf, e_1], ..., (e_k, inf)``; edges ``(R, k)``."""
-    total = replicas.total[:, None]
-    cumulative = np.concatenate(
-        [np.zeros_like(total), replicas.below(edges, side="right"), total], axis=1
-    )
-    return np.diff(cumulative, axis=1) / total
 
 
 def quantile_mse(

@@ -121,6 +121,21 @@ class Replicas:
             return np.take(cumulative, position, axis=1)
         return np.take_along_axis(cumulative, position.reshape(at.shape), axis=1)
 
+    def between(self, edges: np.ndarray, *, side: str, squares: bool = False) -> np.ndarray:
+        """Weight in the cells cut by ``edges``: below the first, between neighbours, above the last.
+
+        Arguments:
+            edges: increasing, shape ``(k,)`` or ``(R, k)``.
+            side: ``"left"``: each edge belongs to the cell above it; ``"right"``: below it.
+            squares: sum squared event weights instead (histogram uncertainties).
+
+        Returns:
+            Shape ``(R, k + 1)``.
+        """
+        cumulative = self.cumulative_squares if squares else self.cumulative
+        inner = self.below(edges, side=side, squares=squares)
+        return np.diff(inner, axis=1, prepend=0.0, append=cumulative[:, -1:])
+
     def cdf(self, at: np.ndarray) -> np.ndarray:
         """Empirical CDF ``P(X <= at)`` of each replica at the points ``at`` (k,); shape ``(R, k)``."""
         return self.below(at, side="right") / self.total[:, None]

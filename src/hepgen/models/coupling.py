@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from hepgen.models.rqs import spline_knots
+from hepgen.models.rqs import Spline
 
 __all__ = ["CouplingFlow"]
 
@@ -84,14 +84,14 @@ class _SplineCoupling(nn.Module):
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Data -> base direction: ``(y, log|det J|)`` with shapes (n, d) and (n,)."""
         fixed, changed = self._halves(x)
-        spline = spline_knots(self.net(fixed), bins=self.bins, bound=self.bound)
+        spline = Spline(self.net(fixed), bins=self.bins, bound=self.bound)
         y, log_slope = spline.forward(changed)
         return self._join(fixed, y), log_slope.sum(dim=-1)
 
     def inverse(self, y: Tensor) -> Tensor:
         """Base -> data direction, shape (n, d); the fixed half is read and passed through."""
         fixed, changed = self._halves(y)
-        spline = spline_knots(self.net(fixed), bins=self.bins, bound=self.bound)
+        spline = Spline(self.net(fixed), bins=self.bins, bound=self.bound)
         return self._join(fixed, spline.inverse(changed))
 
 

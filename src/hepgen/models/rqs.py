@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["Spline", "spline_knots"]
+__all__ = ["Spline"]
 
 
 class Spline:
@@ -87,8 +87,3 @@ class Spline:
         c = -s * dy
         z = 2 * c / (-b - (b * b - 4 * a * c).clamp_min(0).sqrt())
         return torch.where(inside, x0 + z * (x1 - x0), y)
-
-
-def spline_knots(params: Tensor, *, bins: int, bound: float, slope: float = 1e-3) -> Spline:
-    """Splines from unconstrained parameters (..., 3K - 1); see :class:`Spline`."""
-    return Spline(params, bins=bins, bound=bound, slope=slope)
