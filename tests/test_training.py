@@ -187,7 +187,7 @@ _TRAIN_IN_A_CHILD = """
 import sys, numpy as np, torch
 from hepgen.models import build
 from hepgen.training import TrainConfig
-from hepgen.training_run import retain_freed_memory
+from hepgen.runtime import retain_freed_memory
 torch.set_num_threads(1)
 train, val = np.load(sys.argv[1]), np.load(sys.argv[2])
 config = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=3, checkpoint_every=0)

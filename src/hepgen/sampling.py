@@ -16,14 +16,16 @@ import torch
 from tqdm import tqdm
 
 from hepgen.models.base import EventGenerator
-from hepgen.runtime import HepgenError, derive_seed, pick_device
+from hepgen.runtime import HepgenError, derive_seed, pick_device, retain_freed_memory
 
 __all__ = ["CPU_CHUNK", "sample_events"]
 
 log = logging.getLogger(__name__)
 
 # Events per network call on the CPU: the activations of a 128-wide MLP stay in the L2 cache
-# (about twice the throughput of 100k-event calls); a GPU gets the whole batch in one call.
+# (about twice the throughput of 100k-event calls), and the calls are long enough that two
+# workers seldom wait for each other's Python dispatch (1024 events: 10 % slower with two
+# workers, though 8 % faster with one); a GPU gets the whole batch in one call.
 CPU_CHUNK = 4096
 
 Inverse = Callable[[np.ndarray, np.random.Generator], pd.DataFrame]
@@ -74,6 +76,8 @@ def sample_events(
             msg = f"sampling: {key} must be a positive integer, found {value!r}"
             raise HepgenError(msg)
     device = pick_device(device)
+    if device == "cpu":
+        retain_freed_memory()  # every network call allocates and frees its activations
     model.to(device).eval()
     workers = workers if device == "cpu" else 1
     chunk = CPU_CHUNK if device == "cpu" else batch_size

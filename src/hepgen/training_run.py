@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import dataclasses
-import functools
 import logging
 import math
 import os
@@ -18,7 +16,7 @@ import torch
 
 from hepgen.models.base import GeneratorModule, checked_events, checked_weights
 from hepgen.models.step import StepContext
-from hepgen.runtime import HepgenError, pick_device
+from hepgen.runtime import HepgenError, pick_device, retain_freed_memory
 from hepgen.training_epoch import autocast_for, evaluate, guard, run_epoch, scheduler_for
 from hepgen.training_select import sample_distance
 from hepgen.training_state import (
@@ -33,7 +31,7 @@ from hepgen.training_state import (
 if TYPE_CHECKING:
     from hepgen.training import TrainConfig
 
-__all__ = ["Callback", "Criterion", "Run", "retain_freed_memory", "select"]
+__all__ = ["Callback", "Criterion", "Run", "select"]
 
 log = logging.getLogger(__name__)
 
@@ -41,41 +39,6 @@ Criterion = Callable[[GeneratorModule, Mapping[str, float]], float]
 """Scores an epoch from the model and its history row; the lowest score is kept, NaN skipped."""
 Callback = Callable[[int, int], None]
 """Called after every optimiser step with (epoch, batch index within the epoch)."""
-
-
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters of glibc's malloc.h
-_MALLOC_ENV = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "GLIBC_TUNABLES")
-
-
-@functools.cache
-def retain_freed_memory() -> bool:
-    """Let glibc's malloc keep freed memory for reuse instead of returning it to the system.
-
-    Every CPU training step allocates and frees activations of batch x hidden floats
-    (512 KiB for the default VAE). With glibc's default, adaptive thresholds such blocks are
-    handed back to the kernel and faulted in again on the next step: hundreds of page faults
-    per step and about 10 % of a step's CPU time. Serving blocks up to 32 MiB from the heap and
-    trimming it only beyond 128 MiB of free memory avoids that; the arithmetic, and so every
-    result, is unchanged. Applies to the whole process, once; skipped off glibc and when the
-    environment already sets malloc options.
-
-    Returns:
-        Whether the thresholds were set.
-    """
-    try:
-        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (AttributeError, ValueError, OSError):
-        glibc = ""
-    if not glibc.startswith("glibc") or any(key in os.environ for key in _MALLOC_ENV):
-        return False
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    done = libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20) == 1
-    done = done and libc.mallopt(_M_TRIM_THRESHOLD, 128 << 20) == 1
-    log.debug("malloc keeps freed memory below 128 MiB: %s", done)
-    return done
 
 
 @dataclass

@@ -185,7 +185,7 @@ class BVAE(VAE):
             raise HepgenError(msg)
         device = self.buffer_mu.device
         index = draw_index(n, size, self.buffer_cdf, generator, device)
-        return self.buffer_mu[index], self.buffer_sigma[index]
+        return self.buffer_mu.index_select(0, index), self.buffer_sigma.index_select(0, index)
 
     def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw latent points (n, latent) around randomly chosen buffer entries."""
