@@ -1,8 +1,8 @@
 """Benchmark: training throughput of each default model with hepgen's loop (``model.fit``)
 against a plain PyTorch ``DataLoader(TensorDataset(...), shuffle=True)`` loop in the same run.
 
-Both loops train a freshly built copy of the same model (same initial weights, optimisers,
-learning rate, loss and batch size ``B`` of its config entry) on the same events, on CPU with
+Both loops train a freshly built copy of the same model (same initial weights, Adam settings,
+loss and batch size ``B`` of its config entry) on the same events, on CPU with
 one torch thread. Each loop timestamps every optimiser step with the process's CPU time (the
 loops are single-threaded and do no I/O, so on an idle machine this is the wall time, and on a
 shared one it is not inflated by other processes); an epoch's rate is its events after the
@@ -17,9 +17,11 @@ every round, so the DataLoader loop runs with the same allocator settings.
 
 The baseline is an ordinary user loop: ``DataLoader(TensorDataset(x), batch_size=B,
 shuffle=True)`` (default ``num_workers=0``), then ``zero_grad()``,
-``model.loss(xb)["loss"].backward()`` and ``step()`` per batch; for the GAN, whose update has
-two players and a gradient penalty, the model's own ``train_step`` on the DataLoader's
-batches. The Bayesian Gaussian mixture is fitted by EM, not by a gradient loop: its row
+``model.loss(xb)["loss"].backward()`` and ``step()`` per batch of
+``torch.optim.Adam(model.parameters(), lr, weight_decay=...)``, PyTorch's default Adam (a
+per-tensor loop on the CPU), where hepgen's loop uses its fused Adam
+(``hepgen.models.step.adam``); for the GAN, whose update has two players and a gradient
+penalty, the model's own ``train_step`` and optimisers on the DataLoader's batches. The Bayesian Gaussian mixture is fitted by EM, not by a gradient loop: its row
 reports the rate of ``fit`` (events / seconds of the whole fit) with itself as baseline.
 
 Usage: python bench/training.py [--events 30000] [--epochs 2] [--rounds 3]
@@ -97,14 +99,15 @@ def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]
 
     config = train_config(entry, epochs)
     model = build_model(entry, train.shape[1])
-    optimizers = model.optimizers(config)
+    optimizers = model.optimizers(config) if entry["type"] == "gan" else {}
     generator = torch.Generator().manual_seed(config.seed + 1)
     loader = DataLoader(
         TensorDataset(torch.as_tensor(train)), batch_size=config.batch_size, shuffle=True
     )
     own_step = entry["type"] == "gan"
     ctx = StepContext("cpu", None, None, generator)
-    optimizer = next(iter(optimizers.values()))
+    # what a user writes: PyTorch's default Adam (a per-tensor loop on the CPU), same settings
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     clock = StepClock()
     model.train()
     for epoch in range(1, epochs + 1):

@@ -11,10 +11,10 @@ import torch
 from torch import Tensor, nn
 
 from hepgen.models.params import ModelParams, check_fields, options_from_dict
+from hepgen.models.step import StepContext, adam
 from hepgen.runtime import HepgenError
 
 if TYPE_CHECKING:
-    from hepgen.models.step import StepContext
     from hepgen.training import Callback, Criterion, TrainConfig
 
 __all__ = [
@@ -187,9 +187,7 @@ class GeneratorModule(nn.Module):
 
     def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
         """One Adam optimiser over all parameters (``config.lr``, ``config.weight_decay``)."""
-        params = self.parameters()
-        adam = torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-        return {"model": adam}
+        return {"model": adam(self.parameters(), lr=config.lr, weight_decay=config.weight_decay)}
 
     def train_step(
         self,

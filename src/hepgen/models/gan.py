@@ -18,7 +18,7 @@ from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import ResidualMLP
-from hepgen.models.step import StepContext
+from hepgen.models.step import StepContext, adam
 
 if TYPE_CHECKING:
     from hepgen.training import TrainConfig
@@ -87,7 +87,7 @@ class GAN(GeneratorModule):
         """Adam for each player with betas (beta1, 0.9) (arXiv:1704.00028 uses (0, 0.9))."""
         betas = (self.hparams.beta1, 0.9)
         return {
-            name: torch.optim.Adam(
+            name: adam(
                 getattr(self, name).parameters(),
                 lr=config.lr,
                 betas=betas,

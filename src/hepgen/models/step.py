@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
-__all__ = ["StepContext"]
+__all__ = ["StepContext", "adam"]
+
+
+def adam(
+    params: Iterable[Tensor],
+    *,
+    lr: float,
+    weight_decay: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+) -> torch.optim.Adam:
+    """The Adam optimiser of every model: fused, one kernel call updates all parameter tensors.
+
+    PyTorch's default on the CPU is a Python loop of about ten tensor operations per
+    parameter tensor; for the small MLPs here that loop costs as much as the backward pass
+    (0.50 ms against 0.23 ms per step for a 32-wide VAE). The fused update is the same
+    algorithm and is deterministic, but its rounding differs from the loop's in the last bit.
+    """
+    return torch.optim.Adam(params, lr=lr, betas=betas, weight_decay=weight_decay, fused=True)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from hepgen.models.gan import gradient_penalty, real_term
 from hepgen.models.layers import ResidualMLP
-from hepgen.models.step import StepContext
+from hepgen.models.step import StepContext, adam
 from hepgen.models.vae import VAE, weighted_mean
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class AdversarialVAE(VAE):
             "discriminator": (list(self.discriminator.parameters()), (0.5, 0.9)),
         }
         return {
-            name: torch.optim.Adam(p, lr=config.lr, betas=b, weight_decay=config.weight_decay)
+            name: adam(p, lr=config.lr, betas=b, weight_decay=config.weight_decay)
             for name, (p, b) in groups.items()
         }
 
