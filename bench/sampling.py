@@ -66,12 +66,12 @@ def sampling_flops(model, batch: int = 4096) -> float:
 
 def to_parquet_rate(model, transform, events: int, workers: int) -> float:
     """Events/s from the latent draw to a Parquet file in physical units, repair included."""
-    from hepgen.io import write_table
-    from hepgen.sampling import sample_events
+    from hepgen.sampling import write_samples
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        samples, _ = sample_events(
+        write_samples(
+            Path(tmp) / "s.parquet",
             model,
             events,
             seed=0,
@@ -80,7 +80,6 @@ def to_parquet_rate(model, transform, events: int, workers: int) -> float:
             postprocess=transform.postprocess,
             workers=workers,
         )
-        write_table(samples, Path(tmp) / "s.parquet")
         return events / (time.perf_counter() - start)
 
 

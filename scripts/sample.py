@@ -6,15 +6,14 @@ from typing import Any
 import torch
 
 from hepgen.checkpoint import load_checkpoint
-from hepgen.io import write_table
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging
-from hepgen.sampling import sample_events
+from hepgen.sampling import write_samples
 
 
 def main(smk: Any) -> None:
-    """Load the checkpoint and transform, sample, write the table and the info JSON."""
+    """Load the checkpoint and transform, stream the samples to Parquet, write the info JSON."""
     log = script_logging(smk.log[0] if smk.log else None)
     torch.set_num_threads(max(1, int(smk.threads)))
     device = pick_device(smk.params.device)
@@ -27,7 +26,8 @@ def main(smk: Any) -> None:
         )
         raise HepgenError(msg)
     p = smk.params
-    table, info = sample_events(
+    info = write_samples(
+        smk.output.samples,
         model,
         p.events,
         seed=p.seed,
@@ -43,7 +43,6 @@ def main(smk: Any) -> None:
         100 * validity["invalid_fraction"],
         validity["reasons"],
     )
-    write_table(table, smk.output.samples)
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
     info |= {
         "model": str(smk.input.model),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import torch
 
 from hepgen.models import build
 from hepgen.preprocessing.repair import ObjectLayout, repair
 from hepgen.runtime import HepgenError
-from hepgen.sampling import sample_events
+from hepgen.sampling import sample_events, write_samples
 
 COLUMNS = ["mu1_pt", "mu1_eta", "met"]
 
@@ -105,3 +106,26 @@ def test_batch_repairs_add_up_to_the_repair_of_the_whole_sample(model) -> None:
     assert info["validity"] == validity
     assert 0 < validity["invalid"] < 5000
     assert (table["mu1_e"] >= table["mu1_pt"] * np.cosh(table["mu1_eta"]) * (1 - 1e-12)).all()
+
+
+def test_written_samples_are_the_returned_samples(model, tmp_path) -> None:
+    layout = [ObjectLayout("mu", 1, min_pt=20.0, min_count=1)]
+    options = {"seed": 5, "batch_size": 700, "inverse": _muon_inverse}
+    options["postprocess"] = lambda t: repair(t, layout)
+    table, info = sample_events(model, 5000, **options)
+    path = tmp_path / "samples.parquet"
+    written = write_samples(path, model, 5000, workers=2, **options)
+    pd.testing.assert_frame_equal(pd.read_parquet(path), table, check_exact=True)
+    assert written["validity"] == info["validity"] and written["workers"] == 2
+    assert written["rate_hz"] == pytest.approx(5000 / written["seconds"])
+    assert [p.name for p in tmp_path.iterdir()] == ["samples.parquet"]
+    assert pq.ParquetFile(path).metadata.num_row_groups == 8  # one per batch of <= 700
+
+
+def test_no_file_when_a_batch_is_not_finite(model, tmp_path) -> None:
+    with torch.no_grad():
+        model.decoder.out.bias[1] = float("nan")
+    path = tmp_path / "samples.parquet"
+    with pytest.raises(HepgenError, match="300 NaN/inf in transformed space"):
+        write_samples(path, model, 300, seed=0, batch_size=100, inverse=_inverse)
+    assert list(tmp_path.iterdir()) == []

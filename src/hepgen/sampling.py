@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -12,13 +13,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
+from hepgen.io.tables import PARQUET_OPTIONS
 from hepgen.models.base import EventGenerator
-from hepgen.runtime import HepgenError, derive_seed, pick_device, retain_freed_memory
+from hepgen.runtime import (
+    HepgenError,
+    atomic_path,
+    derive_seed,
+    pick_device,
+    retain_freed_memory,
+)
 
-__all__ = ["CPU_CHUNK", "sample_events"]
+__all__ = ["CPU_CHUNK", "iter_samples", "sample_events", "write_samples"]
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +53,85 @@ def sample_events(
     device: str = "cpu",
     workers: int = 1,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Draw ``n`` events from ``model`` and return them as an event table.
+    """Draw ``n`` events from ``model`` and return them as one event table.
+
+    The arguments are those of :func:`iter_samples`; :func:`write_samples` streams the same
+    events to a Parquet file instead, in bounded memory.
+
+    Returns:
+        The table with ``n`` rows and the record of :func:`iter_samples`.
+    """
+    info: dict[str, Any] = {}
+    batches = iter_samples(
+        model,
+        n,
+        seed=seed,
+        batch_size=batch_size,
+        inverse=inverse,
+        postprocess=postprocess,
+        device=device,
+        workers=workers,
+        info=info,
+    )
+    table = pd.concat(list(batches), ignore_index=True)
+    return table, info
+
+
+def write_samples(path: str | os.PathLike, model: EventGenerator, n: int, **options: Any) -> dict:
+    """Draw ``n`` events from ``model`` into a Parquet file, one row group per batch.
+
+    Each batch is written while the workers draw the next ones, so memory holds a few batches
+    whatever ``n``; the file appears (atomically) only when every batch is finite and written.
+
+    Arguments:
+        path: the Parquet file (the format of :func:`hepgen.io.write_table`).
+        model: a trained generator.
+        n: number of events.
+        options: the keyword arguments of :func:`iter_samples` (``seed``, ``batch_size``,
+            ``inverse``, ...).
+
+    Returns:
+        The record of :func:`iter_samples`; its ``seconds`` and ``rate_hz`` include writing.
+    """
+    info: dict[str, Any] = {}
+    writer, start = None, time.perf_counter()
+    with atomic_path(path) as tmp:
+        try:
+            for table in iter_samples(model, n, info=info, **options):
+                chunk = pa.Table.from_pandas(table, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
+                writer.write_table(chunk)
+        finally:
+            if writer is not None:
+                writer.close()
+    _timed(info, n, start, f"and wrote them to {os.fspath(path)}")
+    return info
+
+
+def iter_samples(
+    model: EventGenerator,
+    n: int,
+    *,
+    seed: int,
+    batch_size: int,
+    inverse: Inverse,
+    postprocess: Postprocess | None = None,
+    device: str = "cpu",
+    workers: int = 1,
+    info: dict[str, Any] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Draw ``n`` events from ``model``; yield them batch by batch, in order, as event tables.
 
     The events are drawn in batches of at most ``batch_size``; batch ``i`` has its own torch
-    generator and NumPy generator, both seeded from ``(seed, i)``, so the table depends on
-    the seed, the batch size and the device, not on how many workers drew it. Each batch is
+    generator and NumPy generator, both seeded from ``(seed, i)``, so the events depend on
+    the seed, the batch size and the device, not on how many workers drew them. Each batch is
     drawn in transformed space (on the CPU in network calls of :data:`CPU_CHUNK` events),
     checked for NaN/inf, mapped by ``inverse`` and then by ``postprocess``. On the CPU,
     ``workers`` threads each run whole batches with one torch thread: the small networks
-    and the NumPy inverse gain more from that than from splitting every operation.
+    and the NumPy inverse gain more from that than from splitting every operation. At most
+    ``workers`` + 1 batches are held at once. Once a batch has non-finite values no more
+    batches are yielded, and :class:`HepgenError` is raised when the rest are counted.
 
     Arguments:
         model: a trained generator (moved to ``device``, set to eval mode).
@@ -65,16 +145,16 @@ def sample_events(
             records of the batches are summed.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         workers: CPU threads drawing batches at once (1 on a GPU).
-
-    Returns:
-        The table with ``n`` rows, and ``{"events", "seconds", "rate_hz", "device",
-        "workers"}`` plus ``"validity"`` when ``postprocess`` is given; ``rate_hz`` counts
-        events per second of wall time, inverse and postprocess included.
+        info: filled when the last batch has been consumed with ``{"events", "seconds",
+            "rate_hz", "device", "workers"}`` plus ``"validity"`` when ``postprocess`` is
+            given; ``rate_hz`` counts events per second of wall time from the first draw to
+            the consumption of the last batch (inverse and postprocess included).
     """
     for key, value in {"events": n, "batch_size": batch_size, "workers": workers}.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             msg = f"sampling: {key} must be a positive integer, found {value!r}"
             raise HepgenError(msg)
+    info = {} if info is None else info
     device = pick_device(device)
     if device == "cpu":
         retain_freed_memory()  # every network call allocates and frees its activations
@@ -103,7 +183,7 @@ def sample_events(
             table, validity = postprocess(table)
         return table, validity, bad_latent, bad_physical
 
-    tables, records = [], []
+    records = []
     bad_latent = bad_physical = 0
     start = time.perf_counter()
     # OpenMP's thread count is per thread: set it in every worker, not only here
@@ -115,30 +195,36 @@ def sample_events(
         with tqdm(total=n, desc=f"sample {model.model_type}", unit="ev", file=sys.stderr) as bar:
             for table, validity, latent, physical in _ordered(pool, draw, len(sizes), workers):
                 bad_latent, bad_physical = bad_latent + latent, bad_physical + physical
-                tables.append(table)
+                if bad_latent or bad_physical:
+                    continue  # count the rest; yield nothing more
                 records.append(validity)
-                bar.update(len(table) if table is not None else 0)
+                yield table
+                bar.update(len(table))
     if bad_latent or bad_physical:
         msg = (
             f"model type {model.model_type!r} generated non-finite values: {bad_latent} NaN/inf "
             f"in transformed space and {bad_physical} after the inverse transform (seed {seed})"
         )
         raise HepgenError(msg)
-    seconds = time.perf_counter() - start
-    table = pd.concat(tables, ignore_index=True)
-    log.info(
-        "sampled %d events in %.2f s (%.0f Hz) on %s with %d worker(s)",
-        n,
-        seconds,
-        n / seconds,
-        device,
-        workers,
-    )
-    info = {"events": n, "seconds": seconds, "rate_hz": n / seconds, "device": device}
-    info["workers"] = workers
+    info.update(events=n, device=device, workers=workers)
     if postprocess is not None:
         info["validity"] = merge_validity(records)
-    return table, info
+    _timed(info, n, start)
+
+
+def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
+    """Set ``seconds`` and ``rate_hz`` of a sampling record from ``start``, and log them."""
+    seconds = time.perf_counter() - start
+    info.update(seconds=seconds, rate_hz=n / seconds)
+    log.info(
+        "sampled %d events %sin %.2f s (%.0f Hz) on %s with %d worker(s)",
+        n,
+        f"{what} " if what else "",
+        seconds,
+        n / seconds,
+        info["device"],
+        info["workers"],
+    )
 
 
 def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
