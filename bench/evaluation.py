@@ -166,8 +166,6 @@ def run(events: int = 100_000, repeat: int = 1, profile: str | None = None) -> l
                         "goal": "-",
                     }
                 )
-    for row in rows:
-        row["ratio"] = row["value"] / row["baseline"]
     return rows
 
 

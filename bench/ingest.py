@@ -200,7 +200,7 @@ def _format_rows(tmp: Path, fmt: str, events: int, repeats: int, branches: str, 
 
 
 def run(events: int = 100_000, repeats: int = 3, formats: tuple[str, ...] = FORMATS) -> list[dict]:
-    """Measure and return rows ``{"benchmark", "value", "baseline", "ratio", "goal", ...}``:
+    """Measure and return rows ``{"benchmark", "value", "baseline", "goal", ...}``:
     per ntuple format, medians of ``repeats`` fresh-process runs."""
     from hepgen.io import DatasetSpec, required_branches
 
@@ -213,20 +213,12 @@ def run(events: int = 100_000, repeats: int = 3, formats: tuple[str, ...] = FORM
         outs = (str(Path(tmp) / f"events{i}.parquet") for i in itertools.count())
         for fmt in formats:
             rows.extend(_format_rows(Path(tmp), fmt, events, repeats, branches, outs))
-    for row in rows:
-        row["ratio"] = row["value"] / row["baseline"]
     return rows
 
 
-def print_rows(rows: list[dict]) -> None:
-    print(f"{'benchmark':48s} {'value':>10s} {'baseline':>10s} {'ratio':>7s}  goal (baseline)")
-    for r in rows:
-        print(
-            f"{r['benchmark']:48s} {r['value']:10.3f} {r['baseline']:10.3f} {r['ratio']:7.2f}  {r['goal']} ({r['baseline_name']})"
-        )
-
-
 def main() -> None:
+    from run import print_table
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
@@ -234,7 +226,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     rows = run(args.events, args.repeats, tuple(args.formats.split(",")))
-    print_rows(rows)
+    print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -1,9 +1,9 @@
 """Run every hepgen benchmark, print one table with baselines and ratios, and write JSON.
 
 Each benchmark module in this folder exposes ``run(**options) -> list[dict]`` whose rows hold
-``benchmark`` (what, with its unit), ``value``, ``baseline``, ``baseline_name``, ``ratio``
-(value / baseline) and ``goal``. Baselines are measured in the same run, so ratios stay
-meaningful on a noisy shared machine.
+``benchmark`` (what, with its unit), ``value``, ``baseline``, ``baseline_name`` and ``goal``;
+:func:`print_table` adds ``ratio`` (value / baseline). Baselines are measured in the same run,
+so ratios stay meaningful on a noisy shared machine.
 
 Usage: python bench/run.py [--only ingest,sampling] [--json bench-results.json]
 """
@@ -44,6 +44,9 @@ def machine() -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
+    """Set every row's ``ratio`` (value / baseline) and print the rows as one table."""
+    for row in rows:
+        row["ratio"] = row["value"] / row["baseline"]
     width = max(len(r["benchmark"]) for r in rows)
     print(f"{'benchmark':{width}s} {'value':>12s} {'baseline':>12s} {'ratio':>8s}  goal (baseline)")
     for r in rows:

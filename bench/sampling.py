@@ -164,8 +164,6 @@ def run(events: int = 1_000_000, workers: int = 2) -> list[dict]:
                 "goal": "fraction of the machine",
             }
         )
-    for row in rows:
-        row["ratio"] = row["value"] / row["baseline"]
     return rows
 
 

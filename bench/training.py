@@ -99,12 +99,12 @@ def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]
 
     config = train_config(entry, epochs)
     model = build_model(entry, train.shape[1])
-    optimizers = model.optimizers(config) if entry["type"] == "gan" else {}
+    own_step = entry["type"] == "gan"
+    optimizers = model.optimizers(config) if own_step else {}
     generator = torch.Generator().manual_seed(config.seed + 1)
     loader = DataLoader(
         TensorDataset(torch.as_tensor(train)), batch_size=config.batch_size, shuffle=True
     )
-    own_step = entry["type"] == "gan"
     ctx = StepContext("cpu", None, None, generator)
     # what a user writes: PyTorch's default Adam (a per-tensor loop on the CPU), same settings
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -166,8 +166,6 @@ def run(events: int = 30_000, epochs: int = 2, rounds: int = 3) -> list[dict]:
                 "goal": goal,
             }
         )
-    for row in rows:
-        row["ratio"] = row["value"] / row["baseline"]
     return rows
 
 

@@ -42,38 +42,21 @@ Inverse = Callable[[np.ndarray, np.random.Generator], pd.DataFrame]
 Postprocess = Callable[[pd.DataFrame], tuple[pd.DataFrame, dict[str, Any]]]
 
 
-def sample_events(
-    model: EventGenerator,
-    n: int,
-    *,
-    seed: int,
-    batch_size: int,
-    inverse: Inverse,
-    postprocess: Postprocess | None = None,
-    device: str = "cpu",
-    workers: int = 1,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
+def sample_events(model: EventGenerator, n: int, **options: Any) -> tuple[pd.DataFrame, dict]:
     """Draw ``n`` events from ``model`` and return them as one event table.
 
-    The arguments are those of :func:`iter_samples`; :func:`write_samples` streams the same
-    events to a Parquet file instead, in bounded memory.
+    Arguments:
+        model: a trained generator.
+        n: number of events.
+        options: the keyword arguments of :func:`iter_samples` (``seed``, ``batch_size``,
+            ``inverse``, ...); :func:`write_samples` streams the same events to a Parquet
+            file instead, in bounded memory.
 
     Returns:
         The table with ``n`` rows and the record of :func:`iter_samples`.
     """
     info: dict[str, Any] = {}
-    batches = iter_samples(
-        model,
-        n,
-        seed=seed,
-        batch_size=batch_size,
-        inverse=inverse,
-        postprocess=postprocess,
-        device=device,
-        workers=workers,
-        info=info,
-    )
-    table = pd.concat(list(batches), ignore_index=True)
+    table = pd.concat(list(iter_samples(model, n, info=info, **options)), ignore_index=True)
     return table, info
 
 
