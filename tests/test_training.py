@@ -15,7 +15,7 @@ import torch
 from scipy.stats import wasserstein_distance
 
 from hepgen.models import build
-from hepgen.models.step import StepContext
+from hepgen.models.step import FlatAdam, StepContext, adam
 from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, evaluate, train_model
 from hepgen.training_select import mean_w1, sample_distance
@@ -169,6 +169,29 @@ def test_loop_step_equals_a_plain_backward_step(events) -> None:
         assert parts["loss"].item() == expected["loss"].item()
     for (key, a), b in zip(ours.state_dict().items(), plain.state_dict().values(), strict=True):
         assert torch.equal(a, b), key
+
+
+def test_flat_adam_updates_like_adam_over_separate_tensors() -> None:
+    """One tensor for all parameters: the same elementwise update, the module unchanged."""
+    ours, theirs = (torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Linear(8, 3)) for _ in "ab")
+    theirs.load_state_dict(ours.state_dict())
+    flat = adam(ours.parameters(), lr=0.01, weight_decay=0.1)
+    separate = torch.optim.Adam(theirs.parameters(), lr=0.01, weight_decay=0.1, fused=True)
+    assert isinstance(flat, FlatAdam) and len(flat.param_groups[0]["params"]) == 1
+    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(0))
+    ctx = StepContext("cpu", None, None, torch.Generator())
+    for step in range(4):
+        if step % 2:  # the loop's update, and a plain zero_grad/backward/step
+            ctx.update((ours(x).pow(2).sum(), flat), norms=False)
+        else:
+            flat.zero_grad()
+            ours(x).pow(2).sum().backward()
+            flat.step()
+        separate.zero_grad()
+        theirs(x).pow(2).sum().backward()
+        separate.step()
+    for (key, a), b in zip(ours.state_dict().items(), theirs.state_dict().values(), strict=True):
+        assert a.shape == b.shape and torch.equal(a, b), key
 
 
 def test_update_returns_gradient_norms_only_when_asked() -> None:

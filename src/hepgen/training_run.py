@@ -107,7 +107,7 @@ class Run:
             schedulers={
                 k: scheduler_for(o, config.schedule, config.epochs) for k, o in optimizers.items()
             },
-            ctx=StepContext(device, dtype, scaler, noise),
+            ctx=StepContext(device, dtype, scaler, noise, compile=config.compile),
             order=torch.Generator().manual_seed(config.seed),
             key=run_key(described, train, val, w, vw),
             state_path=state_path,
@@ -116,6 +116,8 @@ class Run:
         if state_path is not None:
             run.progress = load_state(state_path, key=run.key, **run.state()) or run.progress
         log.info("training %s on %s: %d events, %d validation", owner, device, len(train), len(val))
+        if config.compile and type(model).train_step is not GeneratorModule.train_step:
+            log.warning("training.compile: %s has its own training step; it runs eagerly", owner)
         return run
 
     def state(self) -> dict[str, Any]:

@@ -49,5 +49,7 @@ def test_three_players_and_a_discriminator_that_learns(clusters) -> None:
     assert real_logit > fake_logit
     nfd = build("vae_nf_d", 2, {**params, "flow_transforms": 1})
     assert isinstance(nfd, VAENFD)
-    encoder = nfd.optimizers(CONFIG)["encoder"].param_groups[0]["params"]
-    assert len(encoder) == len([*nfd.encoder.parameters(), *nfd.prior.parameters()])
+    encoder = nfd.optimizers(CONFIG)["encoder"].members
+    assert list(map(id, encoder)) == list(
+        map(id, [*nfd.encoder.parameters(), *nfd.prior.parameters()])
+    )

@@ -196,16 +196,37 @@ class GeneratorModule(nn.Module):
         optimizers: Mapping[str, torch.optim.Optimizer],
         ctx: StepContext,
     ) -> dict[str, Tensor]:
-        """One optimiser step on a batch ``x`` (n, d) with weights (n,); returns the loss parts."""
+        """One optimiser step on a batch ``x`` (n, d) with weights (n,); returns the loss parts.
+
+        The noise is drawn first, so that the loss itself is a deterministic function of its
+        tensors, which ``ctx`` may compile (``training.compile``).
+        """
+        noise = self.noise(x, ctx.generator)
         with ctx.autocast():
-            parts = self.loss(x, weights=weights, generator=ctx.generator)
+            parts = ctx.objective(self, len(x))(x, noise, weights=weights)
         ctx.update((parts["loss"], optimizers["model"]), norms=False)
         return parts
+
+    def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
+        """The random draws the loss needs for a batch ``x`` (n, d), by name; none here."""
+        return {}
 
     def loss(
         self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
     ) -> dict[str, Tensor]:
-        """Return ``{"loss": scalar, <part>: scalar, ...}`` for a batch ``x`` of shape (n, d)."""
+        """Return ``{"loss": scalar, <part>: scalar, ...}`` for a batch ``x`` of shape (n, d).
+
+        Arguments:
+            x: events, shape (n, d).
+            weights: per-event weights normalised to mean 1, shape (n,).
+            generator: seeds the noise of the loss (see :meth:`noise`).
+        """
+        return self.loss_with_noise(x, self.noise(x, generator), weights=weights)
+
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """The loss parts of :meth:`loss` given the draws of :meth:`noise` for ``x``."""
         raise NotImplementedError
 
     def prepare_sampling(

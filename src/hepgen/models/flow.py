@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
@@ -41,10 +42,10 @@ class Flow(GeneratorModule):
             bins=params.bins,
         )
 
-    def loss(
-        self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
     ) -> dict[str, Tensor]:
-        """Weighted mean negative log-likelihood per event of ``x`` (n, d), in nats.
+        """Weighted mean negative log-likelihood per event of ``x`` (n, d), in nats (no noise).
 
         Evaluated in float32 even under mixed precision (the log-determinants need it).
 

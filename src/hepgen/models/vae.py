@@ -7,6 +7,7 @@ deep generative models and a density information buffer", arXiv:1901.00875; the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -50,7 +51,12 @@ class VAE(GeneratorModule):
         """Map latent points (n, latent) to events (n, d)."""
         return self.decoder(z)
 
-    def perturb(self, z: Tensor, generator: torch.Generator | None) -> Tensor:
+    def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
+        """``eps`` (n, latent): the standard normal draws of the reparametrisation of ``x``."""
+        shape = (len(x), self.hparams.latent)
+        return {"eps": torch.randn(shape, generator=generator, device=x.device)}
+
+    def perturb(self, z: Tensor, noise: Mapping[str, Tensor]) -> Tensor:
         """Hook on the reparametrised codes (n, latent) before decoding; identity here."""
         return z
 
@@ -67,18 +73,23 @@ class VAE(GeneratorModule):
         return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=-1)
 
     def terms(
-        self, x: Tensor, generator: torch.Generator | None
+        self, x: Tensor, noise: Mapping[str, Tensor]
     ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Per-event MSE and KL, each (n,), the reconstruction (n, d) and the means mu (n, latent)."""
+        """Per-event MSE and KL, each (n,), the reconstruction (n, d) and the means mu (n, latent).
+
+        Arguments:
+            x: events, shape (n, d).
+            noise: the draws of :meth:`noise` for ``x``.
+        """
         mu, logvar = self.encode(x)
-        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        eps = noise["eps"].to(mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
-        recon = self.decode(self.perturb(z, generator))
+        recon = self.decode(self.perturb(z, noise))
         mse = (recon.float() - x.float()).pow(2).mean(dim=-1)
         return mse, self.kl(mu, logvar, z, eps), recon, mu
 
-    def loss(
-        self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
     ) -> dict[str, Tensor]:
         """``(1 - beta) * MSE + beta * KL`` with the reparametrisation trick (arXiv:1901.00875).
 
@@ -87,13 +98,13 @@ class VAE(GeneratorModule):
 
         Arguments:
             x: events, shape (n, d).
+            noise: the draws of :meth:`noise` for ``x``.
             weights: per-event weights normalised to mean 1, shape (n,).
-            generator: seeds the reparametrisation noise.
 
         Returns:
             ``{"loss", "mse", "kl"}``, scalars.
         """
-        mse, kl, _, _ = self.terms(x, generator)
+        mse, kl, _, _ = self.terms(x, noise)
         mse, kl = weighted_mean(mse, weights), weighted_mean(kl, weights)
         beta = self.hparams.beta
         return {"loss": (1.0 - beta) * mse + beta * kl, "mse": mse, "kl": kl}
@@ -215,10 +226,15 @@ class AlphaVAE(BVAE):
     params_type: ClassVar[type[ModelParams]] = AlphaVAEParams
     hparams: AlphaVAEParams
 
-    def perturb(self, z: Tensor, generator: torch.Generator | None) -> Tensor:
+    def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
+        """``eps`` of the reparametrisation and ``eta`` of the encoding noise, each (n, latent)."""
+        draws = super().noise(x, generator)
+        draws["eta"] = torch.randn(draws["eps"].shape, generator=generator, device=x.device)
+        return draws
+
+    def perturb(self, z: Tensor, noise: Mapping[str, Tensor]) -> Tensor:
         """z + alpha * eta, eta ~ N(0, 1), shape (n, latent)."""
-        eta = torch.randn(z.shape, generator=generator, device=z.device, dtype=z.dtype)
-        return z + self.hparams.alpha * eta
+        return z + self.hparams.alpha * noise["eta"].to(z.dtype)
 
     def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw latent points (n, latent) with the training noise around buffer entries."""

@@ -74,7 +74,7 @@ class AdversarialVAE(VAE):
             ``g_loss``.
         """
         hp = self.hparams
-        mse, kl, recon, mu = self.terms(x, generator)
+        mse, kl, recon, mu = self.terms(x, self.noise(x, generator))
         generated = self.decode(self.training_latent(mu, generator))
         h_real, h_rec = self.discriminator.hidden(x), self.discriminator.hidden(recon)
         feat = weighted_mean((h_real.float() - h_rec.float()).pow(2).mean(dim=-1), weights)
