@@ -159,8 +159,12 @@ def run_epoch(
         ctx.step = progress.step
         parts = model.train_step(xb, wb, optimizers, ctx)
         progress.step += 1
-        for key, value in parts.items():
-            sums[key] = sums.get(key, 0.0) + value.detach().float() * len(xb)
+        if not sums:
+            sums = {key: torch.zeros((), device=data.device) for key in parts}
+        # one kernel call for all parts (parts are float32 scalars, or are cast)
+        torch._foreach_add_(
+            list(sums.values()), [v.detach().float() for v in parts.values()], alpha=len(xb)
+        )
         count += len(xb)
         if callback is not None:
             callback(epoch, lo // batch_size)
