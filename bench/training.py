@@ -66,8 +66,7 @@ def train_config(entry: dict, epochs: int, compile: bool = False):
 
     options = {**default_config()["training"], **entry.get("training", {})}
     options |= {"epochs": epochs, "device": "cpu", "seed": 0, "select_by": "val_loss"}
-    options |= {"compile": compile}
-    options |= {"select_every": epochs, "checkpoint_every": 0}
+    options |= {"select_every": epochs, "checkpoint_every": 0, "compile": compile}
     return TrainConfig.from_dict(options)
 
 
@@ -172,7 +171,8 @@ def run(events: int = 30_000, epochs: int = 2, rounds: int = 3) -> list[dict]:
             ours += hepgen_rates(entry, train, val, epochs)[0]
             if compiles:
                 rates, seconds = hepgen_rates(entry, train, val, epochs, compile=True)
-                compiled, first = compiled + rates, [*first, seconds]
+                compiled += rates
+                first.append(seconds)
             base += dataloader_rates(entry, train, epochs)
         goal = ">= 3x" if entry["type"] in {"vae", "bvae", "avae"} else "-"
         loops = [("hepgen loop", ours)]

@@ -15,12 +15,7 @@ from hepgen.training import TrainConfig
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

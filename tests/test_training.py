@@ -24,13 +24,7 @@ from hepgen.training_state import TrainingInterrupted, state_path_for
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny networks: one torch thread avoids thread start-up and contention costs."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

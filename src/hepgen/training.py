@@ -51,7 +51,7 @@ class TrainConfig:
         select_every: compute the metric every this many epochs (and at the last epoch).
         checkpoint_every: write the resumable state every this many epochs; 0 only on
             SIGTERM/SIGINT.
-        compile: compile the loss and its gradient with ``torch.compile`` (about 10-20 s
+        compile: compile the loss and its gradient with ``torch.compile`` (about 10-35 s
             once per run; then faster steps, most for small networks); models with their
             own step (GAN, VAE+D) are trained eagerly.
     """

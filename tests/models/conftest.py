@@ -1,16 +1,10 @@
-"""Model tests run tiny networks: one torch thread avoids thread start-up and contention costs."""
+"""Model tests run tiny networks on one torch thread (the ``one_torch_thread`` fixture)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _tiny_networks(one_torch_thread: None) -> None:
+    """Every model test runs on one torch thread."""

@@ -81,7 +81,7 @@ class FlatAdam(torch.optim.Adam):
         """Clear the gradients, of the members too."""
         super().zero_grad(set_to_none)
         for p in self.members:
-            if p.grad is not None and set_to_none:
+            if set_to_none:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.zero_()
