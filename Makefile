@@ -10,8 +10,8 @@ SMK    := $(BIN)/snakemake
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Re-install when the package metadata or the pins change.
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+# Re-install when the package metadata, the pins or the C kernels change.
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.py constraints.txt src/hepgen/_kernels.c
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
 	touch $@
 

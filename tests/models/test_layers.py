@@ -3,7 +3,8 @@
 import torch
 import torch.nn.functional as F
 
-from hepgen.models.layers import ResidualMLP, elu_
+from hepgen.models.kernels import elu_
+from hepgen.models.layers import ResidualMLP
 
 
 def test_inference_elu_matches_torch_elu() -> None:

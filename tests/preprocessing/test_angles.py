@@ -34,6 +34,8 @@ def test_wrap_phi_range(phi):
     wrapped = wrap_phi(np.array([phi]))[0]
     assert -np.pi < wrapped <= np.pi
     assert np.cos(wrapped) == pytest.approx(np.cos(phi), abs=1e-9)
+    if -np.pi < phi <= np.pi:
+        assert wrapped == phi  # no rounding of angles that are already inside
 
 
 def test_keep_mode_round_trip_and_padding(rng):

@@ -14,9 +14,9 @@ import math
 from itertools import pairwise
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from hepgen.models.kernels import linear_act, rqs_inverse
 from hepgen.models.rqs import Spline
 
 __all__ = ["CouplingFlow"]
@@ -42,9 +42,8 @@ class _Conditioner(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.constant is not None:
             return self.constant.expand(len(x), *self.shape)
-        inplace = not torch.is_grad_enabled()
         for linear in self.hidden:
-            x = F.relu(linear(x), inplace=inplace)
+            x = linear_act(x, linear, "relu")
         return self.out(x).unflatten(-1, self.shape)
 
 
@@ -91,8 +90,8 @@ class _SplineCoupling(nn.Module):
     def inverse(self, y: Tensor) -> Tensor:
         """Base -> data direction, shape (n, d); the fixed half is read and passed through."""
         fixed, changed = self._halves(y)
-        spline = Spline(self.net(fixed), bins=self.bins, bound=self.bound)
-        return self._join(fixed, spline.inverse(changed))
+        x = rqs_inverse(self.net(fixed), changed.contiguous(), bins=self.bins, bound=self.bound)
+        return self._join(fixed, x)
 
 
 class CouplingFlow(nn.Module):

@@ -14,7 +14,10 @@ import math
 import torch
 from torch import Tensor
 
-__all__ = ["Spline"]
+__all__ = ["MIN_SLOPE", "Spline"]
+
+#: The smallest derivative of a spline (zuko's default).
+MIN_SLOPE = 1e-3
 
 
 class Spline:
@@ -35,7 +38,9 @@ class Spline:
         slope: the minimum derivative.
     """
 
-    def __init__(self, params: Tensor, *, bins: int, bound: float, slope: float = 1e-3) -> None:
+    def __init__(
+        self, params: Tensor, *, bins: int, bound: float, slope: float = MIN_SLOPE
+    ) -> None:
         self.bins, self.bound, self.scale = bins, bound, -math.log(slope)
         sizes = self._squash(params[..., : 2 * bins].unflatten(-1, (2, bins)), 2.0).exp()
         self.cum = torch.cumsum(sizes, dim=-1)  # bounded exponents: no overflow
