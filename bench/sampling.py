@@ -2,7 +2,8 @@
 Pythia8 + detector generation of the same process (dy_ll) and of tt̄ in the same run.
 
 Also measures the machine's fp32 matmul throughput and the fraction of it the sampling
-network reaches (FLOPs counted with ``torch.utils.flop_counter``).
+network reaches (FLOPs counted with ``torch.utils.flop_counter``), and the network with
+hepgen's C kernels against the torch code they replace.
 
 Usage: python bench/sampling.py [--events 1000000]
 """
@@ -10,6 +11,7 @@ Usage: python bench/sampling.py [--events 1000000]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 import time
@@ -107,6 +109,23 @@ def stage_seconds(model, transform, events: int = 200_000) -> dict[str, float]:
     return times
 
 
+def network_rates(model, batch: int = 100_000, rounds: int = 3) -> tuple[float, float]:
+    """Best events/s of the latent draw and network, one thread, with the C kernels and with
+    the torch code they replace (alternating, so both see the same machine)."""
+    from hepgen.models.kernels import torch_only
+    from hepgen.sampling import CPU_CHUNK, _network_draw
+
+    generator = torch.Generator().manual_seed(0)
+    best = {"kernels": 0.0, "torch": 0.0}
+    with torch.inference_mode():
+        for _ in range(rounds):
+            for name in best:
+                with torch_only() if name == "torch" else contextlib.nullcontext():
+                    seconds = _timed(lambda: _network_draw(model, batch, generator, CPU_CHUNK))
+                best[name] = max(best[name], batch / seconds)
+    return best["kernels"], best["torch"]
+
+
 def run(events: int = 1_000_000, workers: int = 2) -> list[dict]:
     from hepgen.sampling import CPU_CHUNK
 
@@ -152,6 +171,16 @@ def run(events: int = 1_000_000, workers: int = 2) -> list[dict]:
             f"{name}: seconds per 1e6 events, 1 thread: "
             + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()),
             file=sys.stderr,
+        )
+        fused, plain = network_rates(model)
+        rows.append(
+            {
+                "benchmark": f"sample {name}, network with C kernels, 1 thread [events/s]",
+                "value": fused,
+                "baseline": plain,
+                "baseline_name": "the torch code, same run",
+                "goal": "-",
+            }
         )
         net_rate = 1e6 / stages["network"]
         flops = sampling_flops(model, CPU_CHUNK)
