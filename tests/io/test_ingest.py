@@ -126,8 +126,12 @@ def test_several_files_by_glob_and_small_steps(tmp_path, rng):
     )
     big, stats = ingest(spec)
     small, _ = ingest(spec, step_size=50)
+    parallel, _ = ingest(spec, step_size=50, threads=3)  # baskets decompressed in parallel
     assert len(stats["files"]) == 3 and len(big) == 300
     np.testing.assert_array_equal(big.to_numpy(), small.to_numpy())
+    pd.testing.assert_frame_equal(parallel, small)
+    with pytest.raises(HepgenError, match="threads must be a positive integer, found 0"):
+        ingest(spec, threads=0)
 
 
 def test_real_cms_dimuon_flat_branches(shared_zmumu):
@@ -246,7 +250,7 @@ def test_streamed_parquet_equals_in_memory_table(tmp_path, rng):
     polar, _, _ = _jagged_files(tmp_path, rng)
     spec = _spec(polar, "ptetaphie", {"pt": "met", "phi": "met_phi"}, min=1)
     table, stats = ingest(spec)
-    streamed = ingest_to_parquet(spec, tmp_path / "events.parquet", step_size=37)
+    streamed = ingest_to_parquet(spec, tmp_path / "events.parquet", step_size=37, threads=2)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "events.parquet"), table)
     assert streamed["events"] == stats["events"] == len(table)
 

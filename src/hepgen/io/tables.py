@@ -110,16 +110,25 @@ def _next_step(steps: Iterator, path: str, tree: str) -> tuple[Any, Any] | None:
         raise HepgenError(msg) from err
 
 
-def _read_tree(ttree: Any, path: str, spec: DatasetSpec, branches: list[str], step_size: str | int):
+def _read_tree(
+    ttree: Any,
+    path: str,
+    spec: DatasetSpec,
+    branches: list[str],
+    step_size: str | int,
+    decompress: ThreadPoolExecutor | None,
+):
     """Yield (columns, removed) per ``iterate`` step of one open tree; read errors name the file.
 
     A background thread reads the next step while this one is converted (decompression and
     most NumPy work release the GIL): at most two steps are held, the one being converted and
-    the one being read. A large step that the next read cannot hide (see ``_SLICES``) is
-    converted in slices, so that the consumer (the Parquet writer) starts on the first while
-    the rest are converted.
+    the one being read. ``decompress``, if given, decompresses a step's baskets in parallel
+    (one per branch and cluster). A large step that the next read cannot hide (see
+    ``_SLICES``) is converted in slices, so that the consumer (the Parquet writer) starts on
+    the first while the rest are converted.
     """
-    steps = ttree.iterate(branches, step_size=step_size, report=True)
+    parallel = {"decompression_executor": decompress} if decompress is not None else {}
+    steps = ttree.iterate(branches, step_size=step_size, report=True, **parallel)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-read") as reader:
         ahead = reader.submit(_next_step, steps, path, spec.tree)
         try:
@@ -142,7 +151,11 @@ def _read_tree(ttree: Any, path: str, spec: DatasetSpec, branches: list[str], st
 
 
 def iter_columns(
-    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, stats: dict[str, Any] | None = None
+    spec: DatasetSpec,
+    *,
+    step_size: str | int = STEP_SIZE,
+    stats: dict[str, Any] | None = None,
+    threads: int = 1,
 ) -> Iterator[dict[str, np.ndarray]]:
     """Yield the event table's columns (float64 arrays) step by step.
 
@@ -154,11 +167,16 @@ def iter_columns(
         spec: the dataset description.
         step_size: bytes (a string such as ``"50 MB"``) or entries (an int) per ``uproot.iterate`` step.
         stats: filled, once the iteration ends, with ``{"files", "entries", "events", "removed"}``.
+        threads: threads decompressing baskets (zlib, LZ4, ZSTD, LZMA release the GIL); 1
+            decompresses them one after the other, as ``uproot.iterate`` does by default.
 
     Raises:
         HepgenError: unreadable files, missing trees or branches, NaN/inf values, jagged branches
             of mismatched lengths, empty trees, or no event passing the selection.
     """
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        msg = f"ingestion: threads must be a positive integer, found {threads!r}"
+        raise HepgenError(msg)
     files = expand_files(spec.files)
     branches = required_branches(spec)
     if not branches:
@@ -166,6 +184,9 @@ def iter_columns(
         raise HepgenError(msg)
     entries, events, opened = 0, 0, None
     removed = dict.fromkeys((o.name for o in spec.objects), 0)
+    decompress = (
+        ThreadPoolExecutor(threads, thread_name_prefix="hepgen-decompress") if threads > 1 else None
+    )
     try:
         for path in files:  # check every file before reading any; the first stays open
             file, ttree, count = _open_tree(path, spec.tree, branches)
@@ -183,7 +204,8 @@ def iter_columns(
             else:
                 file, ttree, _ = _open_tree(path, spec.tree, branches)
             with file:
-                for columns, chunk_removed in _read_tree(ttree, path, spec, branches, step_size):
+                steps = _read_tree(ttree, path, spec, branches, step_size, decompress)
+                for columns, chunk_removed in steps:
                     events += len(next(iter(columns.values())))
                     for name, count in chunk_removed.items():
                         removed[name] += count
@@ -192,6 +214,8 @@ def iter_columns(
     finally:
         if opened is not None:
             opened[0].close()
+        if decompress is not None:
+            decompress.shutdown(cancel_futures=True)
     for name, count in removed.items():
         if count:
             log.info(
@@ -206,27 +230,31 @@ def iter_columns(
 
 
 def ingest(
-    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE
+    spec: DatasetSpec, *, step_size: str | int = STEP_SIZE, threads: int = 1
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read the spec's ROOT files into one in-memory event table.
+    """Read the spec's ROOT files into one in-memory event table (``threads``: see :func:`iter_columns`).
 
     Returns:
         The event table (float64 columns in GeV and rad) and the statistics of :func:`iter_columns`.
     """
     stats: dict[str, Any] = {}
-    steps = iter_columns(spec, step_size=step_size, stats=stats)
+    steps = iter_columns(spec, step_size=step_size, stats=stats, threads=threads)
     table = pd.concat([pd.DataFrame(columns) for columns in steps], ignore_index=True)
     return table, stats
 
 
 def ingest_to_parquet(
-    spec: DatasetSpec, path: str | os.PathLike, *, step_size: str | int = STEP_SIZE
+    spec: DatasetSpec,
+    path: str | os.PathLike,
+    *,
+    step_size: str | int = STEP_SIZE,
+    threads: int = 1,
 ) -> dict[str, Any]:
     """Stream the event table into a Parquet file (atomically), one row group per step.
 
     Each step is converted while a background thread reads the next one (see
-    :func:`iter_columns`) and another writes the previous slice, so memory holds at most two
-    steps (and one converted slice) whatever the file size.
+    :func:`iter_columns`, which ``threads`` is passed to) and another writes the previous
+    slice, so memory holds at most two steps (and one converted slice) whatever the file size.
 
     Returns:
         The statistics of :func:`iter_columns` plus ``"columns"``.
@@ -238,7 +266,7 @@ def ingest_to_parquet(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-write") as background,
     ):
         try:
-            for columns in iter_columns(spec, step_size=step_size, stats=stats):
+            for columns in iter_columns(spec, step_size=step_size, stats=stats, threads=threads):
                 chunk = pa.table(columns)
                 del columns
                 if writer is None:
