@@ -101,10 +101,17 @@ void hepgen_rqs_inverse(float *x, const float *y, const float *params, int64_t c
     int32_t k[LANES];
     for (int64_t start = 0; start < count; start += LANES) {
         int64_t n = count - start < LANES ? count - start : LANES;
-        for (int l = 0; l < LANES; ++l) {
-            int64_t i = start + (l < n ? l : 0);
-            yy[l] = y[i];
-            for (int q = 0; q < width; ++q) p[q][l] = params[i * width + q];
+        if (n == LANES) { /* a whole block: one strided (gather) load per parameter */
+            const float *block = params + start * width;
+            for (int q = 0; q < width; ++q)
+                for (int l = 0; l < LANES; ++l) p[q][l] = block[l * width + q];
+            for (int l = 0; l < LANES; ++l) yy[l] = y[start + l];
+        } else { /* the last, partial block: its missing lanes repeat the first spline */
+            for (int l = 0; l < LANES; ++l) {
+                int64_t i = start + (l < n ? l : 0);
+                yy[l] = y[i];
+                for (int q = 0; q < width; ++q) p[q][l] = params[i * width + q];
+            }
         }
         for (int row = 0; row < 2; ++row) {
             for (int l = 0; l < LANES; ++l) cum[row][0][l] = 0.0f;
