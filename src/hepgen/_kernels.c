@@ -27,10 +27,11 @@
 #define MAX_BINS 64
 
 /* exp(x) for float32 (Cephes' expf polynomial, about 1 ulp): x = n ln2 + r, |r| <= ln2 / 2,
- * exp(x) = 2^n exp(r). Saturates to 0 below -87.3 and to +inf above 88.7; NaN stays NaN. */
+ * exp(x) = 2^n exp(r). Saturates to 0 below -87.3 and to +inf above 88.3 (2^n must stay a
+ * finite float; the kernels take exp of values below 7 only); NaN stays NaN. */
 static inline __attribute__((always_inline)) float exp_f32(float x) {
     float c = x < -87.3f ? -87.3f : x;
-    c = c > 88.7f ? 88.7f : c;
+    c = c > 88.3f ? 88.3f : c;
     float fn = (c * 1.44269504088896341f + 12582912.0f) - 12582912.0f; /* round(c / ln2) */
     float r = c - fn * 0.693359375f;
     r = r - fn * -2.12194440e-4f;
@@ -46,7 +47,7 @@ static inline __attribute__((always_inline)) float exp_f32(float x) {
     memcpy(&scale, &bits, sizeof scale);
     float y = p * scale;
     y = x < -87.3f ? 0.0f : y;
-    y = x > 88.7f ? __builtin_inff() : y;
+    y = x > 88.3f ? __builtin_inff() : y;
     return x == x ? y : x;
 }
 
@@ -88,10 +89,12 @@ static inline __attribute__((always_inline)) float squash(float raw, float inver
  * (K bin widths, K bin heights, K - 1 interior log-derivatives; `scale` = -log(min slope):
  * widths and heights are exp(raw squashed to |raw| < scale / 2), derivatives exp(raw squashed
  * to |raw| < scale)).
- * The same arithmetic as hepgen.models.rqs.Spline.inverse, in float32. x may alias y. */
+ * The same arithmetic as hepgen.models.rqs.Spline.inverse, in float32. x may alias y.
+ * Returns 0, or -1 (and writes nothing) unless 2 <= bins <= MAX_BINS. */
 MULTIVERSIONED
-void hepgen_rqs_inverse(float *x, const float *y, const float *params, int64_t count, int bins,
+int hepgen_rqs_inverse(float *x, const float *y, const float *params, int64_t count, int bins,
                         double bound_, double scale) {
+    if (bins < 2 || bins > MAX_BINS) return -1;
     const int width = 3 * bins - 1;
     const float bound = (float)bound_;
     const float size_limit = (float)(2.0 / scale), deriv_limit = (float)(1.0 / scale);
@@ -171,6 +174,7 @@ void hepgen_rqs_inverse(float *x, const float *y, const float *params, int64_t c
         }
         for (int l = 0; l < n; ++l) x[start + l] = out[l];
     }
+    return 0;
 }
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_kernels", NULL, -1, NULL};

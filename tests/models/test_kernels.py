@@ -76,6 +76,19 @@ def test_fused_spline_inverse_matches_the_float64_spline(bins: int) -> None:
     assert error.mean() <= 3 * torch_error.mean()  # about as accurate as torch in float32
 
 
+def test_spline_kernel_bounds_its_bins() -> None:
+    # more bins than the kernel's block arrays hold: the torch spline, exactly
+    params, y = torch.randn(40, 3 * 65 - 1), torch.randn(40)
+    with torch.inference_mode():
+        got = kernels.rqs_inverse(params, y, bins=65, bound=5.0)
+    assert torch.equal(got, Spline(params, bins=65, bound=5.0).inverse(y))
+    # and the C function itself refuses them rather than overrun its arrays
+    out = torch.full((40,), 7.0)
+    args = (out.data_ptr(), y.data_ptr(), params.data_ptr(), 40, 65, 5.0, 6.9)
+    assert kernels._LIB.hepgen_rqs_inverse(*args) == -1
+    assert bool((out == 7.0).all())
+
+
 def test_the_torch_code_runs_under_autograd_and_when_asked() -> None:
     linear = torch.nn.Linear(4, 4)
     x = torch.randn(8, 4)

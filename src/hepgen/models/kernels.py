@@ -50,7 +50,7 @@ def _load() -> ctypes.CDLL | None:
     lib.hepgen_bias_act.restype = None
     lib.hepgen_rqs_inverse.argtypes = [pointer, pointer, pointer, size, ctypes.c_int]
     lib.hepgen_rqs_inverse.argtypes += [ctypes.c_double, ctypes.c_double]
-    lib.hepgen_rqs_inverse.restype = None
+    lib.hepgen_rqs_inverse.restype = ctypes.c_int
     return lib
 
 
@@ -149,11 +149,13 @@ def rqs_inverse(
     Returns:
         x with the shape of ``y``.
     """
-    if bins > MAX_BINS or not _fusable(params, y):
+    if not 2 <= bins <= MAX_BINS or not _fusable(params, y):
         return Spline(params, bins=bins, bound=bound, slope=slope).inverse(y)
     x = torch.empty_like(y)
-    count = y.numel()
-    _LIB.hepgen_rqs_inverse(
-        x.data_ptr(), y.data_ptr(), params.data_ptr(), count, bins, bound, -math.log(slope)
+    status = _LIB.hepgen_rqs_inverse(
+        x.data_ptr(), y.data_ptr(), params.data_ptr(), y.numel(), bins, bound, -math.log(slope)
     )
+    if status != 0:  # the checks above make this unreachable
+        msg = f"spline kernel refused bins={bins} (2 to {MAX_BINS})"
+        raise RuntimeError(msg)
     return x
