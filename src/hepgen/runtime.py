@@ -21,6 +21,7 @@ __all__ = [
     "atomic_path",
     "derive_seed",
     "pick_device",
+    "positive_int",
     "retain_freed_memory",
     "script_logging",
     "seed_everything",
@@ -79,6 +80,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def positive_int(value: object, what: str) -> int:
+    """``value`` if it is an integer >= 1 (not a bool); else :class:`HepgenError` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        msg = f"{what} must be a positive integer, found {value!r}"
+        raise HepgenError(msg)
+    return value
 
 
 def derive_seed(master: int, *names: object) -> int:

@@ -14,17 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from tqdm import tqdm
 
-from hepgen.io.tables import PARQUET_OPTIONS
+from hepgen.io.tables import write_stream
 from hepgen.models.base import EventGenerator
 from hepgen.runtime import (
     HepgenError,
-    atomic_path,
     derive_seed,
     pick_device,
+    positive_int,
     retain_freed_memory,
 )
 
@@ -63,8 +62,9 @@ def sample_events(model: EventGenerator, n: int, **options: Any) -> tuple[pd.Dat
 def write_samples(path: str | os.PathLike, model: EventGenerator, n: int, **options: Any) -> dict:
     """Draw ``n`` events from ``model`` into a Parquet file, one row group per batch.
 
-    Each batch is written while the workers draw the next ones, so memory holds a few batches
-    whatever ``n``; the file appears (atomically) only when every batch is finite and written.
+    Each batch is written (:func:`hepgen.io.write_stream`) while the workers draw the next
+    ones, so memory holds a few batches whatever ``n``; the file appears (atomically) only
+    when every batch is finite and written.
 
     Arguments:
         path: the Parquet file (the format of :func:`hepgen.io.write_table`).
@@ -77,17 +77,9 @@ def write_samples(path: str | os.PathLike, model: EventGenerator, n: int, **opti
         The record of :func:`iter_samples`; its ``seconds`` and ``rate_hz`` include writing.
     """
     info: dict[str, Any] = {}
-    writer, start = None, time.perf_counter()
-    with atomic_path(path) as tmp:
-        try:
-            for table in iter_samples(model, n, info=info, **options):
-                chunk = pa.Table.from_pandas(table, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
-                writer.write_table(chunk)
-        finally:
-            if writer is not None:
-                writer.close()
+    start = time.perf_counter()
+    tables = iter_samples(model, n, info=info, **options)
+    write_stream(path, (pa.Table.from_pandas(t, preserve_index=False) for t in tables))
     _timed(info, n, start, f"and wrote them to {os.fspath(path)}")
     return info
 
@@ -134,9 +126,7 @@ def iter_samples(
             the consumption of the last batch (inverse and postprocess included).
     """
     for key, value in {"events": n, "batch_size": batch_size, "workers": workers}.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            msg = f"sampling: {key} must be a positive integer, found {value!r}"
-            raise HepgenError(msg)
+        positive_int(value, f"sampling: {key}")
     info = {} if info is None else info
     device = pick_device(device)
     if device == "cpu":

@@ -18,6 +18,7 @@ _INGEST = (
     "ingest_to_parquet",
     "iter_columns",
     "required_branches",
+    "write_stream",
     "write_table",
 )
 

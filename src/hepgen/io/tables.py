@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
@@ -17,7 +17,7 @@ import uproot
 
 from hepgen.io.columns import table_chunk
 from hepgen.io.spec import DatasetSpec, expand_files
-from hepgen.runtime import HepgenError, atomic_path
+from hepgen.runtime import HepgenError, atomic_path, positive_int
 
 __all__ = [
     "PARQUET_OPTIONS",
@@ -26,6 +26,7 @@ __all__ = [
     "ingest_to_parquet",
     "iter_columns",
     "required_branches",
+    "write_stream",
     "write_table",
 ]
 
@@ -174,9 +175,7 @@ def iter_columns(
         HepgenError: unreadable files, missing trees or branches, NaN/inf values, jagged branches
             of mismatched lengths, empty trees, or no event passing the selection.
     """
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        msg = f"ingestion: threads must be a positive integer, found {threads!r}"
-        raise HepgenError(msg)
+    positive_int(threads, "ingestion: threads")
     files = expand_files(spec.files)
     branches = required_branches(spec)
     if not branches:
@@ -260,18 +259,30 @@ def ingest_to_parquet(
         The statistics of :func:`iter_columns` plus ``"columns"``.
     """
     stats: dict[str, Any] = {}
+    steps = iter_columns(spec, step_size=step_size, stats=stats, threads=threads)
+    stats["columns"] = write_stream(path, (pa.table(columns) for columns in steps))
+    return stats
+
+
+def write_stream(path: str | os.PathLike, chunks: Iterable[pa.Table]) -> list[str]:
+    """Write ``chunks`` (same schema) to one Parquet file atomically, one row group each.
+
+    A background thread writes each chunk while the next is produced, with one write in
+    flight, so memory holds at most two chunks; the file appears under ``path`` only when
+    every chunk is written (not when ``chunks`` raises).
+
+    Returns:
+        The column names.
+    """
     writer, written = None, None
     with (
         atomic_path(path) as tmp,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-write") as background,
     ):
         try:
-            for columns in iter_columns(spec, step_size=step_size, stats=stats, threads=threads):
-                chunk = pa.table(columns)
-                del columns
+            for chunk in chunks:
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, chunk.schema, **PARQUET_OPTIONS)
-                    stats["columns"] = chunk.column_names
                 if written is not None:
                     written.result()  # one write in flight: memory holds at most one more chunk
                 written = background.submit(writer.write_table, chunk)
@@ -283,7 +294,7 @@ def ingest_to_parquet(
                 wait([written])
             if writer is not None:
                 writer.close()
-    return stats
+    return writer.schema.names if writer is not None else []
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:

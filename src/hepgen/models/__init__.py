@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from hepgen.models.params import PARAMS, ModelParams
-from hepgen.runtime import HepgenError
+from hepgen.runtime import HepgenError, positive_int
 
 if TYPE_CHECKING:
     from hepgen.models.base import EventGenerator, GeneratorModule
@@ -115,9 +115,7 @@ def build(
     """
     cls = _model_class(type)
     hparams = parse_params(type, params)
-    if isinstance(features, bool) or not isinstance(features, int) or features < 1:
-        msg = f"model type {type!r}: features must be a positive integer, found {features!r}"
-        raise HepgenError(msg)
+    positive_int(features, f"model type {type!r}: features")
     import torch
 
     with torch.random.fork_rng(devices=[]):

@@ -90,7 +90,7 @@ class _SplineCoupling(nn.Module):
     def inverse(self, y: Tensor) -> Tensor:
         """Base -> data direction, shape (n, d); the fixed half is read and passed through."""
         fixed, changed = self._halves(y)
-        x = rqs_inverse(self.net(fixed), changed.contiguous(), bins=self.bins, bound=self.bound)
+        x = rqs_inverse(self.net(fixed), changed, bins=self.bins, bound=self.bound)
         return self._join(fixed, x)
 
 

@@ -37,19 +37,11 @@ def _load() -> ctypes.CDLL | None:
         log.debug("hepgen._kernels is not built: sampling uses the torch code")
         return None
     lib = ctypes.CDLL(_kernels.__file__)  # CDLL calls release the GIL
-    pointer, size = ctypes.c_void_p, ctypes.c_int64
-    lib.hepgen_bias_act.argtypes = [
-        pointer,
-        pointer,
-        pointer,
-        size,
-        size,
-        ctypes.c_int,
-        ctypes.c_int,
-    ]
+    pointer, size, flag = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    lib.hepgen_bias_act.argtypes = [pointer, pointer, pointer, size, size, flag, flag]
     lib.hepgen_bias_act.restype = None
-    lib.hepgen_rqs_inverse.argtypes = [pointer, pointer, pointer, size, ctypes.c_int]
-    lib.hepgen_rqs_inverse.argtypes += [ctypes.c_double, ctypes.c_double]
+    real = ctypes.c_double
+    lib.hepgen_rqs_inverse.argtypes = [pointer, pointer, pointer, size, flag, real, real]
     lib.hepgen_rqs_inverse.restype = ctypes.c_int
     return lib
 
@@ -143,14 +135,15 @@ def rqs_inverse(
 
     Arguments:
         params: unconstrained spline parameters, shape (..., 3 * bins - 1).
-        y: values, shape (...) (the leading shape of ``params``).
+        y: values, shape (...) (the leading shape of ``params``), any strides.
         bins, bound, slope: as for :class:`Spline`.
 
     Returns:
         x with the shape of ``y``.
     """
-    if not 2 <= bins <= MAX_BINS or not _fusable(params, y):
+    if not 2 <= bins <= MAX_BINS or not _fusable(params, strided=(y,)):
         return Spline(params, bins=bins, bound=bound, slope=slope).inverse(y)
+    y = y.contiguous()
     x = torch.empty_like(y)
     status = _LIB.hepgen_rqs_inverse(
         x.data_ptr(), y.data_ptr(), params.data_ptr(), y.numel(), bins, bound, -math.log(slope)
