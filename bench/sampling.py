@@ -49,13 +49,13 @@ def pythia_rate(process: str, events: int) -> float:
 def trained_like(entry: dict, transform, train: np.ndarray):
     """A model of the default entry, one short epoch, ready to sample (speed, not quality)."""
     from hepgen.models import build
-    from hepgen.training import TrainConfig
+    from hepgen.training import TrainConfig, train_model
 
     model = build(entry["type"], len(transform.features), entry.get("params", {}), seed=0)
     config = TrainConfig.from_dict(
         {"epochs": 1, "batch_size": 1024, "seed": 0, "device": "cpu", "select_by": "val_loss"}
     )
-    model.fit(train, train[:2048], config)
+    train_model(model, train, train[:2048], config)
     return model.eval()
 
 

@@ -102,7 +102,9 @@ def hepgen_rates(
     config = train_config(entry, epochs, compile)
     model = build_model(entry, train.shape[1])
     clock = StepClock()
-    model.fit(train, val, config, callback=clock)
+    from hepgen.training import train_model
+
+    train_model(model, train, val, config, callback=clock)
     return clock.rates(len(train), config.batch_size), clock.first
 
 
@@ -113,7 +115,9 @@ def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]
     config = train_config(entry, epochs)
     model = build_model(entry, train.shape[1])
     own_step = entry["type"] == "gan"
-    optimizers = model.optimizers(config) if own_step else {}
+    optimizers = (
+        model.optimizers(lr=config.lr, weight_decay=config.weight_decay) if own_step else {}
+    )
     generator = torch.Generator().manual_seed(config.seed + 1)
     loader = DataLoader(
         TensorDataset(torch.as_tensor(train)), batch_size=config.batch_size, shuffle=True
@@ -139,8 +143,10 @@ def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]
 def bgmm_rate(entry: dict, train: np.ndarray, val: np.ndarray) -> float:
     """Rate of the mixture's ``fit`` on ``train`` (process CPU time) [events/s]."""
     model = build_model(entry, train.shape[1])
+    from hepgen.training import train_model
+
     start = time.process_time()
-    model.fit(train, val, train_config(entry, 1))
+    train_model(model, train, val, train_config(entry, 1))
     return len(train) / (time.process_time() - start)
 
 

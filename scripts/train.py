@@ -12,8 +12,7 @@ from hepgen.models import build
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.runtime import atomic_path, pick_device, script_logging
-from hepgen.training import TrainConfig
-from hepgen.training_state import state_path_for
+from hepgen.training import TrainConfig, state_path_for, train_model
 
 
 def main(smk: Any) -> None:
@@ -35,7 +34,8 @@ def main(smk: Any) -> None:
     log.info("training %s on %d events with %s", smk.params.model_type, len(train_table), config)
     state = state_path_for(smk.output.model)
     start = time.perf_counter()
-    history = model.fit(
+    history = train_model(
+        model,
         transform.forward(train_table),
         transform.forward(val_table),
         config,

@@ -10,7 +10,7 @@ import torch
 
 from hepgen.models import build
 from hepgen.runtime import HepgenError
-from hepgen.training import TrainConfig
+from hepgen.training import TrainConfig, train_model
 
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}
 
@@ -39,12 +39,12 @@ def _losses(history: list[dict[str, float]]) -> np.ndarray:
 def test_compiled_training_matches_eager_and_compiles_once(model_type, events):
     train, val = events  # 600 events: 4 batches of 128 and a last one of 88, run eagerly
     params = SMALL if model_type == "avae" else {"transforms": 2, "hidden": 16, "bins": 4}
-    eager = build(model_type, 5, params, seed=0).fit(train, val, _config())
+    eager = train_model(build(model_type, 5, params, seed=0), train, val, _config())
     torch._dynamo.reset()
     with torch._dynamo.config.patch(error_on_recompile=True):
         model = build(model_type, 5, params, seed=0)
-        compiled = model.fit(train, val, _config(compile=True))
-        again = build(model_type, 5, params, seed=0).fit(train, val, _config(compile=True))
+        compiled = train_model(model, train, val, _config(compile=True))
+        again = train_model(build(model_type, 5, params, seed=0), train, val, _config(compile=True))
     # the same function: float32 rounding in another order, over 15 steps
     np.testing.assert_allclose(_losses(compiled), _losses(eager), rtol=1e-4)
     np.testing.assert_array_equal(_losses(again), _losses(compiled))  # reproducible
@@ -53,9 +53,12 @@ def test_compiled_training_matches_eager_and_compiles_once(model_type, events):
 
 def test_model_with_its_own_step_trains_eagerly_and_says_so(events, caplog):
     train, val = events
-    with caplog.at_level(logging.WARNING, logger="hepgen.training_run"):
-        history = build("gan", 5, {"hidden": 16, "layers": 2}).fit(
-            train, val, _config(epochs=1, compile=True)
+    with caplog.at_level(logging.WARNING, logger="hepgen.training.run"):
+        history = train_model(
+            build("gan", 5, {"hidden": 16, "layers": 2}),
+            train,
+            val,
+            _config(epochs=1, compile=True),
         )
     assert len(history) == 1
     assert "'gan' has its own training step; it runs eagerly" in caplog.text
@@ -69,4 +72,4 @@ def test_compiler_failure_is_one_clear_error(events):
         torch._inductor.config.patch(no_compiler),
         pytest.raises(HepgenError, match="training.compile: torch.compile could not compile"),
     ):
-        build("vae", 5, SMALL).fit(train, val, _config(epochs=1, compile=True))
+        train_model(build("vae", 5, SMALL), train, val, _config(epochs=1, compile=True))

@@ -17,9 +17,9 @@ from scipy.stats import wasserstein_distance
 from hepgen.models import build
 from hepgen.models.step import FlatAdam, StepContext, adam
 from hepgen.runtime import HepgenError
-from hepgen.training import TrainConfig, evaluate, train_model
-from hepgen.training_select import mean_w1, sample_distance
-from hepgen.training_state import TrainingInterrupted, state_path_for
+from hepgen.training import TrainConfig, TrainingInterrupted, state_path_for, train_model
+from hepgen.training.epoch import validation_losses
+from hepgen.training.selection import mean_w1, sample_distance
 
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}
 
@@ -42,7 +42,7 @@ def _config(**changes) -> TrainConfig:
 
 def test_history_rows(events) -> None:
     train, val = events
-    history = build("vae", 5, SMALL).fit(train, val, _config(epochs=5))
+    history = train_model(build("vae", 5, SMALL), train, val, _config(epochs=5))
     assert len(history) == 5
     keys = {
         "epoch",
@@ -72,8 +72,8 @@ def test_best_epoch_is_restored(events) -> None:
     train, val = events
     model = build("vae", 5, SMALL)
     config = _config(epochs=6)
-    history = model.fit(train, val, config)
-    parts = evaluate(model, torch.as_tensor(val), batch_size=64, seed=config.seed + 2)
+    history = train_model(model, train, val, config)
+    parts = validation_losses(model, torch.as_tensor(val), batch_size=64, seed=config.seed + 2)
     assert parts["loss"] == pytest.approx(min(row["val_loss"] for row in history), rel=1e-6)
 
 
@@ -81,8 +81,8 @@ def test_selection_criterion_is_swappable(events) -> None:
     train, val = events
     model = build("vae", 5, SMALL)
     config = _config(epochs=4)
-    history = model.fit(train, val, config, criterion=lambda model, row: row["epoch"])
-    parts = evaluate(model, torch.as_tensor(val), batch_size=64, seed=config.seed + 2)
+    history = train_model(model, train, val, config, criterion=lambda model, row: row["epoch"])
+    parts = validation_losses(model, torch.as_tensor(val), batch_size=64, seed=config.seed + 2)
     assert parts["loss"] == pytest.approx(history[0]["val_loss"], rel=1e-6)
     assert history[0]["val_loss"] > history[-1]["val_loss"]
 
@@ -90,7 +90,9 @@ def test_selection_criterion_is_swappable(events) -> None:
 def test_early_stopping(events) -> None:
     train, val = events
     # an lr far below float32 resolution leaves the weights and the validation loss unchanged
-    history = build("vae", 5, SMALL).fit(train, val, _config(epochs=50, lr=1e-20, patience=3))
+    history = train_model(
+        build("vae", 5, SMALL), train, val, _config(epochs=50, lr=1e-20, patience=3)
+    )
     assert len(history) == 4
 
 
@@ -98,10 +100,10 @@ def test_plateau_schedule_and_weights(events) -> None:
     train, val = events
     weights = np.linspace(0.5, 1.5, len(train))
     config = _config(schedule="plateau")
-    history = build("vae", 5, SMALL).fit(train, val, config, weights=weights)
+    history = train_model(build("vae", 5, SMALL), train, val, config, weights=weights)
     assert [row["lr"] for row in history] == [1e-3] * 4
     with pytest.raises(HepgenError, match="weights"):
-        build("vae", 5, SMALL).fit(train, val, config, weights=weights[:-1])
+        train_model(build("vae", 5, SMALL), train, val, config, weights=weights[:-1])
 
 
 def test_weights_change_the_loss(events) -> None:
@@ -109,8 +111,8 @@ def test_weights_change_the_loss(events) -> None:
     model = build("vae", 5, SMALL)
     x = torch.as_tensor(val)
     far = (x - x.mean(0)).pow(2).sum(1)
-    plain = evaluate(model, x, batch_size=64, seed=0)["mse"]
-    tilted = evaluate(model, x, batch_size=64, seed=0, weights=far / far.mean())["mse"]
+    plain = validation_losses(model, x, batch_size=64, seed=0)["mse"]
+    tilted = validation_losses(model, x, batch_size=64, seed=0, weights=far / far.mean())["mse"]
     assert tilted > plain  # outlying events reconstruct worse and weigh more
 
 
@@ -119,27 +121,27 @@ def test_nan_input_is_refused(events) -> None:
     bad = train.copy()
     bad[7, 2] = np.nan
     with pytest.raises(HepgenError, match=r"training set has 1 NaN/inf .* \[2\]"):
-        build("vae", 5, SMALL).fit(bad, val, _config())
+        train_model(build("vae", 5, SMALL), bad, val, _config())
     with pytest.raises(HepgenError, match="validation set must have shape"):
-        build("vae", 5, SMALL).fit(train, val[:0], _config())
+        train_model(build("vae", 5, SMALL), train, val[:0], _config())
 
 
 def test_divergence_is_reported(events) -> None:
     train, val = events
     with pytest.raises(HepgenError, match=r"diverged at epoch \d+: .*loss = (nan|inf)"):
-        build("vae", 5, SMALL).fit(train * 1e3, val * 1e3, _config(lr=1e6, epochs=20))
+        train_model(build("vae", 5, SMALL), train * 1e3, val * 1e3, _config(lr=1e6, epochs=20))
 
 
 def test_training_set_smaller_than_a_batch(events) -> None:
     train, val = events
     with pytest.raises(HepgenError, match="has 512 events.*batch_size = 1024"):
-        build("vae", 5, SMALL).fit(train, val, _config(batch_size=1024))
+        train_model(build("vae", 5, SMALL), train, val, _config(batch_size=1024))
 
 
 def test_cpu_training_is_bit_reproducible(events) -> None:
     train, val = events
     models = [build("bvae", 5, SMALL, seed=4) for _ in range(2)]
-    histories = [m.fit(train, val, _config(seed=8)) for m in models]
+    histories = [train_model(m, train, val, _config(seed=8)) for m in models]
     assert [r["val_loss"] for r in histories[0]] == [r["val_loss"] for r in histories[1]]
     for (key, a), b in zip(
         models[0].state_dict().items(), models[1].state_dict().values(), strict=True
@@ -151,7 +153,10 @@ def test_loop_step_equals_a_plain_backward_step(events) -> None:
     """The shared loop's update is the textbook zero_grad/backward/Adam step, bit for bit."""
     x = torch.as_tensor(events[0][:64])
     ours, plain = (build("avae", 5, SMALL, seed=1) for _ in range(2))
-    optimizers, (adam,) = ours.optimizers(_config()), plain.optimizers(_config()).values()
+    optimizers, (adam,) = (
+        ours.optimizers(lr=1e-3, weight_decay=0.0),
+        plain.optimizers(lr=1e-3, weight_decay=0.0).values(),
+    )
     noise, reference_noise = (torch.Generator().manual_seed(0) for _ in range(2))
     ctx = StepContext("cpu", None, None, noise)
     for _ in range(3):
@@ -203,13 +208,13 @@ def test_update_returns_gradient_norms_only_when_asked() -> None:
 _TRAIN_IN_A_CHILD = """
 import sys, numpy as np, torch
 from hepgen.models import build
-from hepgen.training import TrainConfig
+from hepgen.training import TrainConfig, train_model
 from hepgen.runtime import retain_freed_memory
 torch.set_num_threads(1)
 train, val = np.load(sys.argv[1]), np.load(sys.argv[2])
 config = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=3, checkpoint_every=0)
 model = build("avae", 5, {"latent": 3, "hidden": 16, "layers": 2}, seed=4)
-model.fit(train, val, config)
+train_model(model, train, val, config)
 assert not retain_freed_memory()
 torch.save(model.state_dict(), sys.argv[3])
 """
@@ -226,7 +231,7 @@ def test_results_do_not_depend_on_the_malloc_thresholds(events, tmp_path) -> Non
     subprocess.run(cmd, env=env, check=True, capture_output=True, timeout=300)
     config = _config(epochs=2, select_by="metric", select_every=5)
     model = build("avae", 5, SMALL, seed=4)
-    model.fit(train, val, config)
+    train_model(model, train, val, config)
     expected = torch.load(paths[2], weights_only=True)
     for key, value in model.state_dict().items():
         assert torch.equal(value, expected[key]), key
@@ -285,7 +290,7 @@ def test_metric_selection_keeps_the_closest_sampled_epoch(events) -> None:
     train, val = events
     model = build("bvae", 5, SMALL)
     config = _config(epochs=6, select_by="metric", select_every=2)
-    history = model.fit(train, val, config)
+    history = train_model(model, train, val, config)
     scored = [row["metric"] for row in history if not np.isnan(row["metric"])]
     assert len(scored) == 3  # epochs 2, 4, 6
     x, v = torch.as_tensor(train), torch.as_tensor(val)
@@ -312,7 +317,7 @@ def test_negative_weights_are_refused_before_training(model_type: str, events) -
     with pytest.raises(
         HepgenError, match=f"model type '{model_type}' cannot use negative event weights: 7 of 512"
     ):
-        model.fit(train, val, _config(), weights=weights)
+        train_model(model, train, val, _config(), weights=weights)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
 
 
@@ -320,7 +325,7 @@ def test_gan_trains_on_negative_weights(events) -> None:
     train, val = events
     weights = np.where(np.arange(len(train)) % 10 == 0, -0.2, 1.0)
     gan = build("gan", 5, {"latent": 2, "hidden": 16, "layers": 2})
-    history = gan.fit(train, val, _config(epochs=2), weights=weights)
+    history = train_model(gan, train, val, _config(epochs=2), weights=weights)
     assert np.isfinite(history[-1]["d_loss"])
 
 
@@ -331,7 +336,7 @@ def test_exploding_discriminator_is_reported(events) -> None:
     with pytest.raises(
         HepgenError, match=r"'gan' diverged at epoch \d+: d_loss = .*\|d_loss\| <= 10000"
     ):
-        gan.fit(train, val, _config(lr=10.0, epochs=30))
+        train_model(gan, train, val, _config(lr=10.0, epochs=30))
 
 
 def _stop_at(epoch: int, step: int, sig: signal.Signals = signal.SIGTERM):
@@ -346,17 +351,22 @@ def test_sigint_saves_and_the_best_epoch_survives_the_resume(events, tmp_path) -
     train, val = events
     config = _config(epochs=4, select_by="metric", select_every=1)
     whole = build("bvae", 5, SMALL, seed=2)
-    expected = whole.fit(train, val, config)
+    expected = train_model(whole, train, val, config)
     path = state_path_for(tmp_path / "models" / "bvae" / "model.pt")
     assert path == tmp_path / "models" / "bvae" / "last.ckpt"
     with pytest.raises(TrainingInterrupted, match="SIGINT in epoch 3"):
-        build("bvae", 5, SMALL, seed=2).fit(
-            train, val, config, state_path=path, callback=_stop_at(3, 7, signal.SIGINT)
+        train_model(
+            build("bvae", 5, SMALL, seed=2),
+            train,
+            val,
+            config,
+            state_path=path,
+            callback=_stop_at(3, 7, signal.SIGINT),
         )
     saved = torch.load(path, weights_only=True)
     assert saved["progress"]["epoch"] == 3 and saved["progress"]["cursor"] is None  # epoch end
     resumed = build("bvae", 5, SMALL, seed=2)
-    history = resumed.fit(train, val, config, state_path=path)
+    history = train_model(resumed, train, val, config, state_path=path)
     assert [r["metric"] for r in history] == [r["metric"] for r in expected]
     for key, value in whole.state_dict().items():
         assert torch.equal(resumed.state_dict()[key], value), key
@@ -365,17 +375,19 @@ def test_sigint_saves_and_the_best_epoch_survives_the_resume(events, tmp_path) -
 def test_periodic_state_and_a_changed_config_starts_fresh(events, tmp_path, caplog) -> None:
     train, val = events
     path = tmp_path / "last.ckpt"
-    build("vae", 5, SMALL).fit(train, val, _config(epochs=2, checkpoint_every=2), state_path=path)
+    train_model(
+        build("vae", 5, SMALL), train, val, _config(epochs=2, checkpoint_every=2), state_path=path
+    )
     assert torch.load(path, weights_only=True)["progress"]["epoch"] == 2
     other = _config(epochs=3, lr=2e-3)
-    with caplog.at_level(logging.WARNING, logger="hepgen.training_state"):
-        history = build("vae", 5, SMALL).fit(train, val, other, state_path=path)
+    with caplog.at_level(logging.WARNING, logger="hepgen.training.state"):
+        history = train_model(build("vae", 5, SMALL), train, val, other, state_path=path)
     assert "belongs to another run" in caplog.text
-    fresh = build("vae", 5, SMALL).fit(train, val, other)
+    fresh = train_model(build("vae", 5, SMALL), train, val, other)
     assert [r["loss"] for r in history] == [r["loss"] for r in fresh]
 
 
 def test_interrupt_without_a_state_file_says_so(events) -> None:
     train, val = events
     with pytest.raises(TrainingInterrupted, match="nothing was saved"):
-        build("vae", 5, SMALL).fit(train, val, _config(), callback=_stop_at(1, 0))
+        train_model(build("vae", 5, SMALL), train, val, _config(), callback=_stop_at(1, 0))

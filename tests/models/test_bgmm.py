@@ -9,7 +9,7 @@ import torch
 from hepgen.models import build
 from hepgen.models.bgmm import BGMM, VAEBGMM, GaussianMixture
 from hepgen.runtime import HepgenError
-from hepgen.training import TrainConfig
+from hepgen.training import TrainConfig, train_model
 
 CONFIG = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=2, checkpoint_every=0)
 
@@ -25,7 +25,7 @@ def test_mixture_recovers_cluster_fractions_and_samples_them() -> None:
     x = _two_clusters(2000)
     model = build("bgmm", 2, {"components": 5, "max_iter": 200})
     assert isinstance(model, BGMM)
-    history = model.fit(x, _two_clusters(400, seed=1), CONFIG)
+    history = train_model(model, x, _two_clusters(400, seed=1), CONFIG)
     assert len(history) == 1 and history[0]["val_nll"] < 3.0
     gen = model.sample(20000, torch.Generator().manual_seed(0)).numpy()
     assert np.mean(gen[:, 0] < -0.5) == pytest.approx(0.25, abs=0.02)
@@ -36,7 +36,7 @@ def test_weights_resample_the_events() -> None:
     x = _two_clusters(2000)
     weights = np.where(x[:, 0] < -0.5, 0.0, 1.0)  # the left cluster carries no weight
     model = build("bgmm", 2, {"components": 4, "max_iter": 200})
-    model.fit(x, x[:200], CONFIG, weights=weights)
+    train_model(model, x, x[:200], CONFIG, weights=weights)
     gen = model.sample(5000, torch.Generator().manual_seed(0)).numpy()
     assert np.mean(gen[:, 0] < -0.5) < 0.01
 
@@ -50,7 +50,7 @@ def test_latent_mixture_is_fitted_on_the_codes() -> None:
     x = _two_clusters(1024)
     model = build("vae_bgmm", 2, {"latent": 2, "hidden": 16, "layers": 2, "components": 3})
     assert isinstance(model, VAEBGMM)
-    model.fit(x, x[:128], CONFIG)
+    train_model(model, x, x[:128], CONFIG)
     mu, _ = model.codes(torch.as_tensor(x))
     z = model.sample_latent(20000, torch.Generator().manual_seed(0))
     assert z.mean(dim=0).numpy() == pytest.approx(mu.mean(dim=0).numpy(), abs=0.1 * mu.std().item())

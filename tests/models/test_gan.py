@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from hepgen.models import build
 from hepgen.models.gan import GAN, gradient_penalty, real_term
 from hepgen.models.layers import ResidualMLP
-from hepgen.training import TrainConfig
+from hepgen.training import TrainConfig, train_model
 
 
 def _linear_critic(slope: list[float]) -> ResidualMLP:
@@ -51,7 +51,9 @@ def test_discriminator_steps_per_generator_step() -> None:
     assert isinstance(gan, GAN)
     x = np.random.default_rng(0).normal(size=(96, 3)).astype(np.float32)
     g_before = [p.clone() for p in gan.generator.parameters()]
-    gan.fit(x[:64], x[64:], TrainConfig(epochs=1, batch_size=32, device="cpu", checkpoint_every=0))
+    train_model(
+        gan, x[:64], x[64:], TrainConfig(epochs=1, batch_size=32, device="cpu", checkpoint_every=0)
+    )
     # 2 batches: the generator is updated on every third discriminator step only
     assert all(torch.equal(a, b) for a, b in zip(g_before, gan.generator.parameters(), strict=True))
 
@@ -61,7 +63,7 @@ def test_gan_moves_towards_a_shifted_gaussian() -> None:
     x = (rng.normal(size=(2048, 2)) * [1.0, 0.5] + [2.0, -1.0]).astype(np.float32)
     gan = build("gan", 2, {"latent": 2, "hidden": 32, "layers": 2, "penalty": 1.0}, seed=0)
     config = TrainConfig(epochs=12, batch_size=128, lr=2e-3, device="cpu", checkpoint_every=0)
-    gan.fit(x[:1792], x[1792:], config)
+    train_model(gan, x[:1792], x[1792:], config)
     gen = gan.sample(5000, torch.Generator().manual_seed(1)).numpy()
     assert gen.mean(axis=0) == pytest.approx([2.0, -1.0], abs=0.25)
     assert gen.std(axis=0) == pytest.approx([1.0, 0.5], rel=0.3)

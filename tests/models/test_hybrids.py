@@ -9,8 +9,8 @@ import torch
 from hepgen.models import build
 from hepgen.models.vae_d import VAED
 from hepgen.models.vae_nf import VAENF, VAENFD
-from hepgen.training import TrainConfig
-from hepgen.training_select import mean_w1
+from hepgen.training import TrainConfig, train_model
+from hepgen.training.selection import mean_w1
 
 CONFIG = TrainConfig(epochs=12, batch_size=128, lr=3e-3, device="cpu", seed=1, checkpoint_every=0)
 
@@ -27,7 +27,7 @@ def clusters() -> np.ndarray:
 def test_flow_prior_follows_the_codes(clusters) -> None:
     model = build("vae_nf", 2, {"latent": 2, "hidden": 32, "layers": 2, "flow_transforms": 2})
     assert isinstance(model, VAENF)
-    model.fit(clusters[:2048], clusters[2048:], CONFIG)
+    train_model(model, clusters[:2048], clusters[2048:], CONFIG)
     mu, _ = model.codes(torch.as_tensor(clusters))
     prior = model.sample_latent(len(mu), torch.Generator().manual_seed(0))
     normal = torch.randn(mu.shape, generator=torch.Generator().manual_seed(0))
@@ -39,8 +39,12 @@ def test_three_players_and_a_discriminator_that_learns(clusters) -> None:
     params = {"latent": 2, "hidden": 32, "layers": 2, "d_hidden": 16, "d_layers": 2}
     model = build("vae_d", 2, params)
     assert isinstance(model, VAED)
-    assert set(model.optimizers(CONFIG)) == {"encoder", "decoder", "discriminator"}
-    history = model.fit(clusters[:2048], clusters[2048:], CONFIG)
+    assert set(model.optimizers(lr=CONFIG.lr, weight_decay=CONFIG.weight_decay)) == {
+        "encoder",
+        "decoder",
+        "discriminator",
+    }
+    history = train_model(model, clusters[:2048], clusters[2048:], CONFIG)
     assert {"feat", "d_loss", "g_loss", "d_grad"} <= set(history[0])
     x = torch.as_tensor(clusters[2048:])
     with torch.no_grad():
@@ -49,7 +53,7 @@ def test_three_players_and_a_discriminator_that_learns(clusters) -> None:
     assert real_logit > fake_logit
     nfd = build("vae_nf_d", 2, {**params, "flow_transforms": 1})
     assert isinstance(nfd, VAENFD)
-    encoder = nfd.optimizers(CONFIG)["encoder"].members
+    encoder = nfd.optimizers(lr=CONFIG.lr, weight_decay=CONFIG.weight_decay)["encoder"].members
     assert list(map(id, encoder)) == list(
         map(id, [*nfd.encoder.parameters(), *nfd.prior.parameters()])
     )

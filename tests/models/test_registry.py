@@ -14,8 +14,7 @@ from hepgen.checkpoint import load_checkpoint, save_checkpoint
 from hepgen.models import REGISTRY, EventGenerator, available, build, params_dict, validate
 from hepgen.models.step import StepContext
 from hepgen.runtime import HepgenError
-from hepgen.training import TrainConfig
-from hepgen.training_state import TrainingInterrupted
+from hepgen.training import TrainConfig, TrainingInterrupted, train_model
 
 VAE_SMALL = {"latent": 3, "hidden": 16, "layers": 2}
 D_SMALL = {"d_hidden": 16, "d_layers": 2}
@@ -66,7 +65,12 @@ def test_one_step_reaches_every_parameter(model_type: str, events) -> None:
         return
     before = _snapshot(model)
     ctx = StepContext("cpu", None, None, torch.Generator().manual_seed(0))
-    parts = model.train_step(torch.as_tensor(events[0][:64]), None, model.optimizers(CONFIG), ctx)
+    parts = model.train_step(
+        torch.as_tensor(events[0][:64]),
+        None,
+        model.optimizers(lr=CONFIG.lr, weight_decay=CONFIG.weight_decay),
+        ctx,
+    )
     assert "loss" in parts and all(torch.isfinite(v) for v in parts.values())
     # Adam moves every parameter tensor that received a non-zero gradient
     unchanged = [n for n, p in model.named_parameters() if torch.equal(p, before[n])]
@@ -78,7 +82,7 @@ def test_fit_sample_save_load(model_type: str, events, tmp_path) -> None:
     train, val = events
     params = SMALL[model_type]
     model = build(model_type, 6, params, seed=3)
-    history = model.fit(train, val, CONFIG)
+    history = train_model(model, train, val, CONFIG)
     assert [row["epoch"] for row in history] == ([1, 2, 3] if model.iterative else [1])
     assert all(np.isfinite(row["val_loss"]) and row["metric"] >= 0 for row in history)
 
@@ -116,11 +120,12 @@ def test_resume_equals_uninterrupted(model_type: str, events, tmp_path) -> None:
     train, val = events
     params = SMALL[model_type]
     whole = build(model_type, 6, params, seed=3)
-    expected = whole.fit(train, val, CONFIG, criterion=_latest)
+    expected = train_model(whole, train, val, CONFIG, criterion=_latest)
     state = tmp_path / "last.ckpt"
     if whole.iterative:
         with pytest.raises(TrainingInterrupted, match=r"SIGTERM in epoch 2 .*last\.ckpt"):
-            build(model_type, 6, params, seed=3).fit(
+            train_model(
+                build(model_type, 6, params, seed=3),
                 train,
                 val,
                 CONFIG,
@@ -131,7 +136,7 @@ def test_resume_equals_uninterrupted(model_type: str, events, tmp_path) -> None:
         saved = torch.load(state, weights_only=True)  # plain tensors and values only
         assert saved["progress"]["epoch"] == 1 and saved["progress"]["cursor"]["next"] == 4 * 64
     resumed = build(model_type, 6, params, seed=3)
-    history = resumed.fit(train, val, CONFIG, criterion=_latest, state_path=state)
+    history = train_model(resumed, train, val, CONFIG, criterion=_latest, state_path=state)
     drop = ("seconds",)
     assert [{k: v for k, v in r.items() if k not in drop} for r in history] == [
         {k: v for k, v in r.items() if k not in drop} for r in expected
@@ -147,7 +152,7 @@ def test_same_seed_same_weights(model_type: str, events) -> None:
     states = []
     for build_seed, train_seed in [(1, 11), (1, 11), (2, 12)]:
         model = build(model_type, 6, SMALL[model_type], seed=build_seed)
-        model.fit(train, val, TrainConfig(**{**config.__dict__, "seed": train_seed}))
+        train_model(model, train, val, TrainConfig(**{**config.__dict__, "seed": train_seed}))
         states.append(model.state_dict())
     for key in states[0]:
         assert torch.equal(states[0][key], states[1][key]), key

@@ -9,7 +9,7 @@ import torch
 from hepgen.models import build
 from hepgen.models.vae import BVAE, VAE
 from hepgen.runtime import HepgenError
-from hepgen.training import TrainConfig
+from hepgen.training import TrainConfig, train_model
 
 
 def _fitted_bvae(alpha: float, gamma: float) -> BVAE:
@@ -84,7 +84,9 @@ def test_bvae_learns_a_correlated_gaussian() -> None:
     cov = np.outer(std, std) * np.array([[1.0, rho], [rho, 1.0]])
     x = rng.multivariate_normal(mean, cov, size=3000).astype(np.float32)
     model = build("bvae", 2, {"latent": 2, "hidden": 32, "layers": 2}, seed=0)
-    model.fit(x[:2400], x[2400:], TrainConfig(epochs=40, batch_size=128, lr=3e-3, device="cpu"))
+    train_model(
+        model, x[:2400], x[2400:], TrainConfig(epochs=40, batch_size=128, lr=3e-3, device="cpu")
+    )
     gen = model.sample(20000, torch.Generator().manual_seed(0)).numpy()
     assert gen.mean(axis=0) == pytest.approx(mean, abs=0.1 * std.min())
     assert gen.std(axis=0) == pytest.approx(std, rel=0.1)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -13,9 +12,6 @@ from torch import Tensor, nn
 from hepgen.models.params import ModelParams, check_fields, options_from_dict
 from hepgen.models.step import StepContext, adam
 from hepgen.runtime import HepgenError
-
-if TYPE_CHECKING:
-    from hepgen.training import Callback, Criterion, TrainConfig
 
 __all__ = [
     "EventGenerator",
@@ -82,25 +78,15 @@ def checked_weights(
 
 @runtime_checkable
 class EventGenerator(Protocol):
-    """What the workflow needs from a generator: fit on events, sample events, (de)serialise.
+    """What sampling needs from a generator: draw events and (de)serialise its state.
 
     Events live in the transformed space of :class:`hepgen.preprocessing.Transform`:
-    float32 arrays of shape (n, d) with d the number of features.
+    float32 arrays of shape (n, d) with d the number of features. Fitting is not part of the
+    protocol: :func:`hepgen.training.train_model` trains any :class:`GeneratorModule`.
     """
 
     model_type: str
     features: int
-
-    def fit(
-        self,
-        train: np.ndarray,
-        val: np.ndarray,
-        config: TrainConfig,
-        *,
-        weights: np.ndarray | None = None,
-    ) -> list[dict[str, float]]:
-        """Train on ``train`` (n, d), select on ``val`` (m, d); return one history row per epoch."""
-        ...
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw ``n`` events, shape (n, d), on the model's device, from ``generator``."""
@@ -112,7 +98,7 @@ class EventGenerator(Protocol):
 
 
 class GeneratorModule(nn.Module):
-    """Base class of the torch generators; ``fit`` runs the shared loop of :mod:`hepgen.training`.
+    """Base class of the torch generators, trained by :func:`hepgen.training.train_model`.
 
     Subclasses set ``model_type`` and ``params_type`` and implement ``loss`` and ``sample``.
     Models with several players override ``optimizers`` and ``train_step``; models that
@@ -127,7 +113,7 @@ class GeneratorModule(nn.Module):
     limits: ClassVar[Mapping[str, float]] = {}
     """History keys whose absolute value above the limit means the run diverged."""
     iterative: ClassVar[bool] = True
-    """Trained epoch by epoch by the shared loop (False: fitted in one step by ``fit``)."""
+    """Trained epoch by epoch by the shared loop (False: fitted in one step by ``fit_events``)."""
 
     def __init__(self, features: int, params: ModelParams) -> None:
         super().__init__()
@@ -141,53 +127,22 @@ class GeneratorModule(nn.Module):
             return tensor.device
         return torch.device("cpu")
 
-    def fit(
-        self,
-        train: np.ndarray,
-        val: np.ndarray,
-        config: TrainConfig,
-        *,
-        weights: np.ndarray | None = None,
-        val_weights: np.ndarray | None = None,
-        criterion: Criterion | None = None,
-        state_path: str | os.PathLike | None = None,
-        callback: Callback | None = None,
-    ) -> list[dict[str, float]]:
-        """Train with :func:`hepgen.training.train_model` (see there for the arguments).
+    def fit_events(self, train: np.ndarray, weights: np.ndarray | None, *, seed: int) -> None:
+        """Fit in one step to the training events (models with ``iterative`` false only).
 
         Arguments:
-            train: transformed training events, float32, shape (n, d).
-            val: transformed validation events, float32, shape (m, d).
-            config: the loop options.
-            weights: per-event training weights, shape (n,).
-            val_weights: per-event validation weights, shape (m,).
-            criterion: epoch score, lower is better (default: ``config.select_by``).
-            state_path: resumable training state file (written every
-                ``config.checkpoint_every`` epochs and on SIGTERM/SIGINT; resumed from).
-            callback: called after every optimiser step with (epoch, step in epoch).
-
-        Returns:
-            The history, one row per epoch.
+            train: transformed training events, float32, shape (n, d), checked.
+            weights: their weights normalised to mean 1, shape (n,), or ``None``.
+            seed: seeds the fit.
         """
-        from hepgen.training import train_model  # the loop trains this class
-
-        history = train_model(
-            self,
-            train,
-            val,
-            config,
-            weights=weights,
-            val_weights=val_weights,
-            criterion=criterion,
-            state_path=state_path,
-            callback=callback,
+        msg = (
+            f"model type {self.model_type!r} is trained by gradient descent, not fitted in one step"
         )
-        self.eval()
-        return history
+        raise NotImplementedError(msg)
 
-    def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
-        """One Adam optimiser over all parameters (``config.lr``, ``config.weight_decay``)."""
-        return {"model": adam(self.parameters(), lr=config.lr, weight_decay=config.weight_decay)}
+    def optimizers(self, *, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
+        """One Adam optimiser over all parameters (``training.lr``, ``training.weight_decay``)."""
+        return {"model": adam(self.parameters(), lr=lr, weight_decay=weight_decay)}
 
     def train_step(
         self,

@@ -7,26 +7,18 @@ covariances (scikit-learn's ``BayesianGaussianMixture``), fitted once, then stor
 from __future__ import annotations
 
 import logging
-import math
-import os
-import time
 import warnings
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.mixture import BayesianGaussianMixture
-from threadpoolctl import threadpool_limits
 from torch import Tensor, nn
 
-from hepgen.models.base import GeneratorModule, ModelParams, checked_events, checked_weights
+from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.params import BGMMParams, VAEBGMMParams
 from hepgen.models.vae import VAE, draw_index
-from hepgen.runtime import HepgenError, pick_device
-
-if TYPE_CHECKING:
-    from hepgen.training import Callback, Criterion, TrainConfig
+from hepgen.runtime import HepgenError
 
 __all__ = ["BGMM", "BGMMParams", "GaussianMixture", "VAEBGMM", "VAEBGMMParams"]
 
@@ -69,6 +61,11 @@ class GaussianMixture(nn.Module):
             weights: event weights, shape (n,), or ``None``.
             owner: names the model in the log.
         """
+        # scikit-learn is needed to fit, not to load or sample a fitted mixture
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import BayesianGaussianMixture
+        from threadpoolctl import threadpool_limits
+
         x = np.asarray(x, dtype=np.float64)
         if weights is not None and not np.all(weights == weights[0]):
             rng = np.random.default_rng(seed)
@@ -130,8 +127,8 @@ class GaussianMixture(nn.Module):
 class BGMM(GeneratorModule):
     """Baseline: a Bayesian Gaussian mixture fitted directly on the events (Balanzá García).
 
-    Not trained by gradient descent: :meth:`fit` fits the mixture once and returns a
-    one-row history; the checkpoint holds the mixture as tensors.
+    Not trained by gradient descent: :meth:`fit_events` fits the mixture once (the training
+    loop records a one-row history); the checkpoint holds the mixture as tensors.
     """
 
     model_type: ClassVar[str] = "bgmm"
@@ -143,51 +140,20 @@ class BGMM(GeneratorModule):
         super().__init__(features, params or self.params_type())
         self.mixture = GaussianMixture(features)
 
-    def fit(
-        self,
-        train: np.ndarray,
-        val: np.ndarray,
-        config: TrainConfig,
-        *,
-        weights: np.ndarray | None = None,
-        val_weights: np.ndarray | None = None,
-        criterion: Criterion | None = None,
-        state_path: str | os.PathLike | None = None,
-        callback: Callback | None = None,
-    ) -> list[dict[str, float]]:
-        """Fit the mixture to ``train`` (n, d); seeded by ``config.seed``.
-
-        Only ``config.seed`` and ``config.device`` matter; ``criterion``, ``state_path``
-        and ``callback`` are accepted for the protocol and unused (the fit is one step).
-
-        Returns:
-            One history row: ``loss``/``val_loss`` (mean negative log-likelihood, nats),
-            ``metric`` (mean 1-Wasserstein distance of a sample to ``val``) and ``seconds``.
-        """
-        from hepgen.training_select import sample_distance
-
+    def fit_events(self, train: np.ndarray, weights: np.ndarray | None, *, seed: int) -> None:
+        """Fit the mixture to the transformed training events (n, d) with weights (n,)."""
+        hp = self.hparams
         owner = f"model type {self.model_type!r}"
-        start = time.perf_counter()
-        train = checked_events(train, "training", self.features, owner)
-        val = checked_events(val, "validation", self.features, owner)
-        w = checked_weights(weights, len(train), "training", owner, negative=False)
-        vw = checked_weights(val_weights, len(val), "validation", owner, negative=False)
-        hp, device = self.hparams, pick_device(config.device)
-        self.to(device).eval()
-        fit = {"components": hp.components, "max_iter": hp.max_iter, "seed": config.seed}
-        self.mixture.fit(train, weights=w, owner=owner, **fit)
-        data, vdata = torch.as_tensor(train, device=device), torch.as_tensor(val, device=device)
-        tvw = None if vw is None else torch.as_tensor(vw, device=device)
-        row = {"epoch": 1, **self._nll(data, w, ""), **self._nll(vdata, vw, "val_")}
-        metric = sample_distance(self, data, vdata, seed=config.seed + 3, val_weights=tvw)
-        row |= {"metric": metric, "lr": math.nan, "seconds": time.perf_counter() - start}
-        return [row]
+        fit = {"components": hp.components, "max_iter": hp.max_iter, "seed": seed}
+        self.mixture.fit(train, weights=weights, owner=owner, **fit)
 
-    @torch.no_grad()
-    def _nll(self, x: Tensor, w: np.ndarray | None, prefix: str) -> dict[str, float]:
-        logp = self.mixture.log_prob(x).double().cpu().numpy()
-        nll = float(-np.average(logp, weights=w))
-        return {f"{prefix}loss": nll, f"{prefix}nll": nll}
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
+    ) -> dict[str, Tensor]:
+        """Mean negative log-likelihood (nats) of ``x`` (n, d), weighted: ``loss`` and ``nll``."""
+        nll = -self.mixture.log_prob(x).float()
+        nll = nll.mean() if weights is None else (nll * weights).mean()
+        return {"loss": nll, "nll": nll}
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:

@@ -10,7 +10,7 @@ discriminator's truth term only, so negative weights are allowed (Butter).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -18,11 +18,8 @@ from torch import Tensor
 
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import ResidualMLP
-from hepgen.models.step import StepContext, adam
-
-if TYPE_CHECKING:
-    from hepgen.training import TrainConfig
 from hepgen.models.params import GANParams
+from hepgen.models.step import StepContext, adam
 
 __all__ = ["GAN", "GANParams", "gradient_penalty", "real_term"]
 
@@ -83,15 +80,15 @@ class GAN(GeneratorModule):
         """Whether D is a Wasserstein critic."""
         return self.hparams.loss == "wgan-gp"
 
-    def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+    def optimizers(self, *, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
         """Adam for each player with betas (beta1, 0.9) (arXiv:1704.00028 uses (0, 0.9))."""
         betas = (self.hparams.beta1, 0.9)
         return {
             name: adam(
                 getattr(self, name).parameters(),
-                lr=config.lr,
+                lr=lr,
                 betas=betas,
-                weight_decay=config.weight_decay,
+                weight_decay=weight_decay,
             )
             for name in ("generator", "discriminator")
         }

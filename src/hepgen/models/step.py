@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
 from torch import Tensor
 
 from hepgen.runtime import HepgenError
 
-if TYPE_CHECKING:
-    from hepgen.models.base import GeneratorModule
+__all__ = ["FlatAdam", "LossModel", "StepContext", "adam"]
 
-__all__ = ["FlatAdam", "StepContext", "adam"]
+
+class LossModel(Protocol):
+    """What :meth:`StepContext.objective` needs of a model (a :class:`GeneratorModule`)."""
+
+    model_type: str
+
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
+    ) -> dict[str, Tensor]: ...
 
 
 def adam(
@@ -108,7 +115,7 @@ class StepContext:
     compile: bool = False
     _compiled: tuple[int, Callable[..., dict[str, Tensor]]] | None = field(default=None, repr=False)
 
-    def objective(self, model: GeneratorModule, size: int) -> Callable[..., dict[str, Tensor]]:
+    def objective(self, model: LossModel, size: int) -> Callable[..., dict[str, Tensor]]:
         """``model.loss_with_noise`` for a batch of ``size`` events, compiled where enabled.
 
         With ``compile``, the first batch's size is compiled once with ``torch.compile``

@@ -9,7 +9,7 @@ Stevenson (2022), Algorithm 2). The data-space MSE of the beta-VAE is kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -17,12 +17,9 @@ from torch import Tensor
 
 from hepgen.models.gan import gradient_penalty, real_term
 from hepgen.models.layers import ResidualMLP
+from hepgen.models.params import AdversarialParams, ModelParams, VAEDParams
 from hepgen.models.step import StepContext, adam
 from hepgen.models.vae import VAE, weighted_mean
-
-if TYPE_CHECKING:
-    from hepgen.training import TrainConfig
-from hepgen.models.params import AdversarialParams, ModelParams, VAEDParams
 
 __all__ = ["AdversarialParams", "AdversarialVAE", "VAED", "VAEDParams"]
 
@@ -46,7 +43,7 @@ class AdversarialVAE(VAE):
         """Parameters updated by the encoder loss (the encoder, and a learned prior if any)."""
         return list(self.encoder.parameters())
 
-    def optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
+    def optimizers(self, *, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
         """Adam for encoder, decoder and discriminator (the last with betas (0.5, 0.9))."""
         groups = {
             "encoder": (self.encoder_parameters(), (0.9, 0.999)),
@@ -54,7 +51,7 @@ class AdversarialVAE(VAE):
             "discriminator": (list(self.discriminator.parameters()), (0.5, 0.9)),
         }
         return {
-            name: adam(p, lr=config.lr, betas=b, weight_decay=config.weight_decay)
+            name: adam(p, lr=lr, betas=b, weight_decay=weight_decay)
             for name, (p, b) in groups.items()
         }
 

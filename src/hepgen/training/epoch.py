@@ -1,4 +1,4 @@
-"""One epoch of the shared loop, the validation pass, the divergence guard and the schedules."""
+"""One epoch of the shared loop, the validation pass, the divergence check and the schedules."""
 
 from __future__ import annotations
 
@@ -13,9 +13,16 @@ from torch import Tensor
 from hepgen.models.base import GeneratorModule
 from hepgen.models.step import StepContext
 from hepgen.runtime import HepgenError
-from hepgen.training_state import Progress, StopSignal
+from hepgen.training.state import Progress, StopSignal
 
-__all__ = ["advance", "autocast_for", "evaluate", "guard", "run_epoch", "scheduler_for"]
+__all__ = [
+    "autocast_for",
+    "raise_if_diverged",
+    "run_epoch",
+    "scheduler_for",
+    "step_schedulers",
+    "validation_losses",
+]
 
 
 def autocast_for(device: str, amp: bool) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
@@ -36,7 +43,7 @@ def scheduler_for(optimizer: torch.optim.Optimizer, schedule: str, epochs: int) 
     return None
 
 
-def advance(schedulers: Mapping[str, Any], val_loss: float) -> None:
+def step_schedulers(schedulers: Mapping[str, Any], val_loss: float) -> None:
     """Step every scheduler once at the end of an epoch.
 
     A player that took no step yet in the run (a generator updated every ``d_steps``
@@ -51,7 +58,7 @@ def advance(schedulers: Mapping[str, Any], val_loss: float) -> None:
                 scheduler.step()
 
 
-def evaluate(
+def validation_losses(
     model: GeneratorModule,
     x: Tensor,
     *,
@@ -88,7 +95,9 @@ def evaluate(
     return {key: value.item() / len(x) for key, value in sums.items()}
 
 
-def guard(values: Mapping[str, float], where: str, model: GeneratorModule, lr: float) -> None:
+def raise_if_diverged(
+    values: Mapping[str, float], where: str, model: GeneratorModule, lr: float
+) -> None:
     """Raise when a loss part is NaN/inf or beyond the model's limit (e.g. an exploding critic).
 
     Arguments:

@@ -7,9 +7,9 @@ import logging
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import numpy as np
 import torch
@@ -17,9 +17,16 @@ import torch
 from hepgen.models.base import GeneratorModule, checked_events, checked_weights
 from hepgen.models.step import StepContext
 from hepgen.runtime import HepgenError, pick_device, retain_freed_memory
-from hepgen.training_epoch import autocast_for, evaluate, guard, run_epoch, scheduler_for
-from hepgen.training_select import sample_distance
-from hepgen.training_state import (
+from hepgen.training.epoch import (
+    autocast_for,
+    raise_if_diverged,
+    run_epoch,
+    scheduler_for,
+    validation_losses,
+)
+from hepgen.training.options import TrainConfig
+from hepgen.training.selection import Criterion, sample_distance
+from hepgen.training.state import (
     Progress,
     StopSignal,
     TrainingInterrupted,
@@ -28,15 +35,10 @@ from hepgen.training_state import (
     save_state,
 )
 
-if TYPE_CHECKING:
-    from hepgen.training import TrainConfig
-
-__all__ = ["Callback", "Criterion", "Run", "select"]
+__all__ = ["Callback", "Criterion", "Run", "fit_in_one_step"]
 
 log = logging.getLogger(__name__)
 
-Criterion = Callable[[GeneratorModule, Mapping[str, float]], float]
-"""Scores an epoch from the model and its history row; the lowest score is kept, NaN skipped."""
 Callback = Callable[[int, int], None]
 """Called after every optimiser step with (epoch, batch index within the epoch)."""
 
@@ -72,11 +74,7 @@ class Run:
     ) -> Run:
         """Check the inputs (before any training), move them to the device, resume if possible."""
         owner = f"model type {model.model_type!r}"
-        train = checked_events(train, "training", model.features, owner)
-        val = checked_events(val, "validation", model.features, owner)
-        neg = model.negative_weights
-        w = checked_weights(weights, len(train), "training", owner, negative=neg)
-        vw = checked_weights(val_weights, len(val), "validation", owner, negative=neg)
+        train, val, w, vw = _checked(model, train, val, weights, val_weights)
         if len(train) < config.batch_size:
             msg = (
                 f"{owner}: the training set has {len(train)} events, fewer than one batch "
@@ -87,7 +85,7 @@ class Run:
         if device == "cpu":
             retain_freed_memory()
         model.to(device)
-        optimizers = model.optimizers(config)
+        optimizers = model.optimizers(lr=config.lr, weight_decay=config.weight_decay)
         dtype, scaler = autocast_for(device, config.amp)
         noise = torch.Generator(device=device).manual_seed(config.seed + 1)
         described = {
@@ -154,8 +152,8 @@ class Run:
         )
         if parts is None:
             self.interrupt(stop.received, epoch, lr)
-        guard(parts, f"epoch {epoch}", model, lr)
-        val = evaluate(
+        raise_if_diverged(parts, f"epoch {epoch}", model, lr)
+        val = validation_losses(
             model,
             self.vdata,
             batch_size=cfg.batch_size,
@@ -163,7 +161,7 @@ class Run:
             weights=self.val_weights,
             dtype=self.ctx.dtype,
         )
-        guard(val, f"epoch {epoch} (validation)", model, lr)
+        raise_if_diverged(val, f"epoch {epoch} (validation)", model, lr)
         metric = math.nan
         if epoch % cfg.select_every == 0 or epoch == cfg.epochs:
             metric = sample_distance(
@@ -187,7 +185,7 @@ class Run:
         cursor = self.progress.cursor
         if cursor is not None:
             sums = {k: v.item() / cursor["count"] for k, v in cursor["sums"].items()}
-            guard(sums, f"epoch {epoch} (interrupted)", self.model, lr)
+            raise_if_diverged(sums, f"epoch {epoch} (interrupted)", self.model, lr)
         self.save()
         if self.state_path is not None:
             saved = f"state written to {self.state_path}; run again with the same config to resume"
@@ -216,14 +214,55 @@ class Run:
         )
 
 
-def select(
-    model: GeneratorModule, criterion: Criterion, row: Mapping[str, float], progress: Progress
-) -> None:
-    """Keep the model state when the epoch's ``criterion`` score is the lowest so far."""
-    score = criterion(model, row)
-    if math.isinf(score):
-        msg = f"model type {model.model_type!r}: the selection criterion is {score} at epoch {row['epoch']}"
-        raise HepgenError(msg)
-    if score < progress.best_score:  # NaN never wins
-        progress.best_score, progress.best_epoch = float(score), int(row["epoch"])
-        progress.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+def _checked(
+    model: GeneratorModule,
+    train: np.ndarray,
+    val: np.ndarray,
+    weights: np.ndarray | None,
+    val_weights: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The events as float32 (n, d), (m, d) and the weights normalised to mean 1, checked."""
+    owner = f"model type {model.model_type!r}"
+    train = checked_events(train, "training", model.features, owner)
+    val = checked_events(val, "validation", model.features, owner)
+    neg = model.negative_weights
+    w = checked_weights(weights, len(train), "training", owner, negative=neg)
+    vw = checked_weights(val_weights, len(val), "validation", owner, negative=neg)
+    return train, val, w, vw
+
+
+def fit_in_one_step(
+    model: GeneratorModule,
+    train: np.ndarray,
+    val: np.ndarray,
+    config: TrainConfig,
+    weights: np.ndarray | None,
+    val_weights: np.ndarray | None,
+) -> list[dict[str, float]]:
+    """Fit a model that is not trained by gradient descent (``model.iterative`` false).
+
+    The model's :meth:`~hepgen.models.base.GeneratorModule.fit_events` fits it to the
+    training events, seeded by ``config.seed``; only ``config.seed``, ``config.device`` and
+    ``config.batch_size`` (of the loss passes) matter.
+
+    Returns:
+        One history row: ``epoch`` 1, the loss parts on the training and (``val_`` prefix)
+        validation events, ``metric`` (the selection distance of a sample to ``val``),
+        ``lr`` (NaN) and ``seconds``.
+    """
+    start = time.perf_counter()
+    train, val, w, vw = _checked(model, train, val, weights, val_weights)
+    device = pick_device(config.device)
+    model.to(device).eval()
+    model.fit_events(train, w, seed=config.seed)
+    data, vdata = torch.as_tensor(train, device=device), torch.as_tensor(val, device=device)
+    tw = None if w is None else torch.as_tensor(w, device=device)
+    tvw = None if vw is None else torch.as_tensor(vw, device=device)
+    losses = {"batch_size": config.batch_size, "seed": config.seed + 2}
+    row: dict[str, float] = {"epoch": 1, **validation_losses(model, data, weights=tw, **losses)}
+    row |= {
+        f"val_{k}": v for k, v in validation_losses(model, vdata, weights=tvw, **losses).items()
+    }
+    metric = sample_distance(model, data, vdata, seed=config.seed + 3, val_weights=tvw)
+    row |= {"metric": metric, "lr": math.nan, "seconds": time.perf_counter() - start}
+    return [row]

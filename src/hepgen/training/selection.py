@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Mapping
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from hepgen.models.base import GeneratorModule
+from hepgen.runtime import HepgenError
+from hepgen.stats import wasserstein_1
+from hepgen.training.state import Progress
 
-__all__ = ["MAX_SELECT_EVENTS", "mean_w1", "sample_distance"]
+__all__ = ["MAX_SELECT_EVENTS", "Criterion", "mean_w1", "sample_distance", "select"]
+
+Criterion = Callable[[GeneratorModule, Mapping[str, float]], float]
+"""Scores an epoch from the model and its history row; the lowest score is kept, NaN skipped."""
 
 MAX_SELECT_EVENTS = 50_000
 """At most this many validation events (the first ones) enter the selection metric."""
@@ -21,29 +30,18 @@ def mean_w1(
     truth_weights: np.ndarray | None = None,
     generated_weights: np.ndarray | None = None,
 ) -> float:
-    """Mean over features of the 1-Wasserstein distance between the marginals.
-
-    ``W1 = integral |F_truth(x) - F_generated(x)| dx`` is evaluated exactly from the merged,
-    sorted samples; weights may be negative as long as each sample's total is positive.
+    """Mean over features of :func:`hepgen.stats.wasserstein_1` between the marginals.
 
     Arguments:
         truth: events, shape (n, d), in transformed space.
         generated: events, shape (m, d).
-        truth_weights: shape (n,), or ``None`` for unit weights.
+        truth_weights: shape (n,), or ``None`` for unit weights; may be negative.
         generated_weights: shape (m,), or ``None``.
 
     Returns:
         The mean of the d distances, in the units of the features.
     """
-    n, m = len(truth), len(generated)
-    wa = np.ones(n) if truth_weights is None else np.asarray(truth_weights, dtype=np.float64)
-    wb = np.ones(m) if generated_weights is None else np.asarray(generated_weights, np.float64)
-    values = np.concatenate([truth, generated]).astype(np.float64)
-    signed = np.concatenate([wa / wa.sum(), -wb / wb.sum()])
-    order = np.argsort(values, axis=0, kind="stable")
-    ordered = np.take_along_axis(values, order, axis=0)
-    cdf_gap = np.cumsum(signed[order], axis=0)[:-1]
-    return float((np.abs(cdf_gap) * np.diff(ordered, axis=0)).sum(axis=0).mean())
+    return float(wasserstein_1(truth, generated, truth_weights, generated_weights).mean())
 
 
 @torch.no_grad()
@@ -81,3 +79,16 @@ def sample_distance(
         return float("nan")
     vw = None if val_weights is None else val_weights[: len(val)].cpu().numpy()
     return mean_w1(val.cpu().numpy(), generated, vw)
+
+
+def select(
+    model: GeneratorModule, criterion: Criterion, row: Mapping[str, float], progress: Progress
+) -> None:
+    """Keep the model state when the epoch's ``criterion`` score is the lowest so far."""
+    score = criterion(model, row)
+    if math.isinf(score):
+        msg = f"model type {model.model_type!r}: the selection criterion is {score} at epoch {row['epoch']}"
+        raise HepgenError(msg)
+    if score < progress.best_score:  # NaN never wins
+        progress.best_score, progress.best_epoch = float(score), int(row["epoch"])
+        progress.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
