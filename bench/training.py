@@ -12,7 +12,7 @@ bar, checkpoints) is excluded from both loops, while batch assembly, shuffling, 
 the per-step loss bookkeeping are included. The loops alternate in ``rounds`` (hepgen, then
 DataLoader, then again) and each row reports the best epoch of each loop (the one least
 disturbed by other processes), in events per second. hepgen's CPU loop sets glibc's malloc
-thresholds for the process (``hepgen.runtime.retain_freed_memory``); it runs first in
+thresholds for the process (``hepgen.devices.retain_freed_memory``); it runs first in
 every round, so the DataLoader loop runs with the same allocator settings.
 
 The baseline is an ordinary user loop: ``DataLoader(TensorDataset(x), batch_size=B,

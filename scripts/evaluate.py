@@ -14,10 +14,10 @@ from typing import Any  # noqa: E402
 import pandas as pd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from hepgen.logs import script_logging
 from hepgen.metrics import evaluate, sampling_record, summary, write_metrics  # noqa: E402
 from hepgen.preprocessing import Transform  # noqa: E402
 from hepgen.provenance import provenance  # noqa: E402
-from hepgen.runtime import script_logging  # noqa: E402
 
 
 def main(smk: Any) -> None:

@@ -2,9 +2,10 @@
 
 import json
 
+from hepgen.files import atomic_path
 from hepgen.io import DatasetSpec, ingest_to_parquet
+from hepgen.logs import script_logging
 from hepgen.provenance import provenance
-from hepgen.runtime import atomic_path, script_logging
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821

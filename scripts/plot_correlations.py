@@ -7,10 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from hepgen.logs import script_logging
 from hepgen.metrics.inputs import column_weights
-from hepgen.plotting import plot_correlations
+from hepgen.plotting.correlations import plot_correlations
 from hepgen.preprocessing import Transform
-from hepgen.runtime import script_logging
 
 
 def main(smk: Any) -> None:

@@ -7,10 +7,9 @@ from typing import Any
 
 import pandas as pd
 
-from hepgen.metrics.inputs import column_weights
-from hepgen.plotting import metric_notes, plot_feature_grid
+from hepgen.logs import script_logging
+from hepgen.plotting.histograms import plot_histograms
 from hepgen.preprocessing import Transform
-from hepgen.runtime import script_logging
 
 
 def main(smk: Any) -> None:
@@ -19,19 +18,14 @@ def main(smk: Any) -> None:
     p = smk.params
     # physical columns: the features plus any reference angle the transform makes relative
     features = list(Transform.load(smk.input.transform).columns)
-    truth = pd.read_parquet(smk.input.test)
-    generated = pd.read_parquet(smk.input.samples)
-    metrics = json.loads(Path(smk.input.metrics).read_text())
-    weights = column_weights(truth, generated, "weight", metric="feature histograms")
-    plot_feature_grid(
-        truth,
-        generated,
+    plot_histograms(
+        pd.read_parquet(smk.input.test),
+        pd.read_parquet(smk.input.samples),
         features=features,
+        metrics=json.loads(Path(smk.input.metrics).read_text()),
         path=smk.output.plot,
-        title=f"{p.dataset}: {p.model}",
-        weights=weights,
-        label=p.model,
-        notes=metric_notes(metrics["w1"], "features"),
+        dataset=p.dataset,
+        model=p.model,
     )
     log.info("wrote %s (%d features)", smk.output.plot, len(features))
 

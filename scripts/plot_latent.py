@@ -6,9 +6,9 @@ from typing import Any
 import pandas as pd
 
 from hepgen.checkpoint import load_checkpoint
-from hepgen.plotting import latent_points, plot_latent
+from hepgen.logs import script_logging
+from hepgen.plotting.latent import latent_points, plot_latent
 from hepgen.preprocessing import Transform
-from hepgen.runtime import script_logging
 
 
 def main(smk: Any) -> None:

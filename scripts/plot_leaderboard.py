@@ -3,8 +3,8 @@
 # No `from __future__` import: Snakemake's script directive puts its preamble first.
 from typing import Any
 
-from hepgen.plotting import load_records, plot_leaderboard, write_leaderboard
-from hepgen.runtime import script_logging
+from hepgen.logs import script_logging
+from hepgen.plotting.leaderboard import load_records, plot_leaderboard, write_leaderboard
 
 
 def main(smk: Any) -> None:

@@ -7,34 +7,24 @@ from typing import Any
 
 import pandas as pd
 
-from hepgen.metrics import observables
-from hepgen.metrics.inputs import column_weights
-from hepgen.plotting import metric_notes, plot_feature_grid
-from hepgen.runtime import script_logging
+from hepgen.logs import script_logging
+from hepgen.plotting.observables import plot_observables
 
 
 def main(smk: Any) -> None:
-    """Compute the observables of samples and test split; write their histogram grid PNG."""
+    """Read samples, test split and metrics; write the observables' histogram grid PNG."""
     log = script_logging(smk.log[0])
     p = smk.params
-    truth = pd.read_parquet(smk.input.test)
-    generated = pd.read_parquet(smk.input.samples)
     metrics = json.loads(Path(smk.input.metrics).read_text())
-    weights = column_weights(truth, generated, "weight", metric="observable histograms")
-    truth_obs, generated_obs = observables(truth), observables(generated)
-    names = list(metrics["observables"])
-    plot_feature_grid(
-        truth_obs,
-        generated_obs,
-        features=names,
+    plot_observables(
+        pd.read_parquet(smk.input.test),
+        pd.read_parquet(smk.input.samples),
+        metrics=metrics,
         path=smk.output.plot,
-        title=f"{p.dataset}: {p.model}, physics observables",
-        weights=weights,
-        label=p.model,
-        notes=metric_notes(metrics["w1_obs"], "observables"),
-        allow_missing=True,
+        dataset=p.dataset,
+        model=p.model,
     )
-    log.info("wrote %s (%s)", smk.output.plot, ", ".join(names))
+    log.info("wrote %s (%s)", smk.output.plot, ", ".join(metrics["observables"]))
 
 
 main(snakemake)  # noqa: F821 - defined by Snakemake's script directive

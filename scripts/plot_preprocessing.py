@@ -1,27 +1,29 @@
 """Snakemake adapter: histograms of the training features before and after preprocessing."""
 
+# No `from __future__` import: Snakemake's script directive puts its preamble first.
+from typing import Any
+
 import pandas as pd
 
-from hepgen.plotting.labels import feature_label
-from hepgen.plotting.preprocessing import plot_preprocessing
+from hepgen.logs import script_logging
+from hepgen.plotting.preprocessing import plot_preprocessing, preprocessing_view
 from hepgen.preprocessing import Transform
-from hepgen.runtime import script_logging
 
-log = script_logging(snakemake.log[0])  # noqa: F821
-transform = Transform.load(snakemake.input.transform)  # noqa: F821
-train = pd.read_parquet(snakemake.input.train)  # noqa: F821
-inputs = transform.forward(train)
-shown, labels = train, {}
-if transform.phi is not None:
-    shown = transform.phi.forward(train)
-    ref = transform.phi.reference
-    for column in transform.phi.relative_columns(transform.features):
-        labels[column] = rf"$\Delta${feature_label(column)} to {ref}, centred"
-plot_preprocessing(
-    shown,
-    inputs,
-    features=transform.features,
-    path=snakemake.output.plot,  # noqa: F821
-    title=snakemake.wildcards.dataset,  # noqa: F821
-    labels=labels,
-)
+
+def main(smk: Any) -> None:
+    """Read the training split and the transform; write the before/after PNG."""
+    log = script_logging(smk.log[0])
+    transform = Transform.load(smk.input.transform)
+    table, inputs, labels = preprocessing_view(pd.read_parquet(smk.input.train), transform)
+    plot_preprocessing(
+        table,
+        inputs,
+        features=transform.features,
+        path=smk.output.plot,
+        title=smk.wildcards.dataset,
+        labels=labels,
+    )
+    log.info("wrote %s (%d features)", smk.output.plot, len(transform.features))
+
+
+main(snakemake)  # noqa: F821 - defined by Snakemake's script directive

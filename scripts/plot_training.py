@@ -5,8 +5,8 @@ from typing import Any
 
 import pandas as pd
 
-from hepgen.plotting import plot_training
-from hepgen.runtime import script_logging
+from hepgen.logs import script_logging
+from hepgen.plotting.training import plot_training
 
 
 def main(smk: Any) -> None:

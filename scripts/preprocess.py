@@ -3,9 +3,9 @@
 import pandas as pd
 
 from hepgen.io import write_table
+from hepgen.logs import script_logging
 from hepgen.preprocessing import Transform, apply_cuts, fit_cuts, split_table
 from hepgen.provenance import provenance
-from hepgen.runtime import script_logging
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821

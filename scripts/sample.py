@@ -6,9 +6,12 @@ from typing import Any
 import torch
 
 from hepgen.checkpoint import load_checkpoint
+from hepgen.devices import pick_device
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
+from hepgen.logs import script_logging
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
-from hepgen.runtime import HepgenError, atomic_path, pick_device, script_logging
 from hepgen.sampling import write_samples
 
 

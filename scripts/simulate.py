@@ -2,8 +2,9 @@
 
 import json
 
+from hepgen.files import atomic_path
+from hepgen.logs import script_logging
 from hepgen.provenance import provenance
-from hepgen.runtime import atomic_path, script_logging
 from hepgen.simulate import simulate, write_ntuple
 
 log = script_logging(snakemake.log[0])  # noqa: F821

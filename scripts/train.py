@@ -8,10 +8,12 @@ import pandas as pd
 import torch
 
 from hepgen.checkpoint import save_checkpoint
+from hepgen.devices import pick_device
+from hepgen.files import atomic_path
+from hepgen.logs import script_logging
 from hepgen.models import build
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
-from hepgen.runtime import atomic_path, pick_device, script_logging
 from hepgen.training import TrainConfig, state_path_for, train_model
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from hepgen.checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from hepgen.errors import HepgenError
 from hepgen.models import build
-from hepgen.runtime import HepgenError
 
 SMALL = {"latent": 2, "hidden": 8, "layers": 2}
 FEATURES = ["mu1_pt", "mu1_eta", "mu1_phi"]

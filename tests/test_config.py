@@ -49,7 +49,11 @@ def test_default_dry_run_lists_every_stage(workdir):
         ({"models": [{"name": "m", "type": "vae"}, {"name": "m", "type": "bvae"}]}, "duplicate"),
         ({"datasets": {"../x": {"files": ["a.root"]}}}, "../x"),
         (
-            {"datasets": {"dy_mumu": {"simulate": {"events": -5}}}},
+            {
+                "datasets": {
+                    "dy_mumu": {"simulate": {"process": "dy_ll", "events": -5, "chunks": 1}}
+                }
+            },
             "datasets.dy_mumu.simulate.events: -5 is less than the minimum of 1",
         ),
         ({"datasets": {"d": {"files": ["missing.root"], "objects": []}}}, "missing.root"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.resources import check_default_resources, check_gpu_requests, gpu_count
-from hepgen.runtime import HepgenError
 
 GPU_RULES = ("train_model", "sample_model")
 

@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
 from hepgen.preprocessing.repair import ObjectLayout, repair
-from hepgen.runtime import HepgenError
 from hepgen.sampling import sample_events, write_samples
 
 COLUMNS = ["mu1_pt", "mu1_eta", "met"]

@@ -9,9 +9,9 @@ import yaml
 from workflow_run import ROOT
 
 from hepgen.config import validate_config
+from hepgen.errors import HepgenError
 from hepgen.models import validate
 from hepgen.preprocessing import Transform
-from hepgen.runtime import HepgenError
 
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
 PAYLOAD = "__import__('pathlib').Path('{}').touch()"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.sweeps import check_unique_names, check_variants, expand_sweeps, variant_name
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"

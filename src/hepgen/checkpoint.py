@@ -10,8 +10,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from hepgen.devices import pick_device
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.models import GeneratorModule, build, params_dict, parse_params
-from hepgen.runtime import HepgenError, atomic_path, pick_device
 
 __all__ = ["FORMAT", "VERSION", "load_checkpoint", "save_checkpoint"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["GPU_KEYS", "check_default_resources", "check_gpu_requests", "gpu_count"]
 

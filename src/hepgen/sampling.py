@@ -17,15 +17,11 @@ import pyarrow as pa
 import torch
 from tqdm import tqdm
 
+from hepgen.devices import pick_device, retain_freed_memory
+from hepgen.errors import HepgenError, positive_int
 from hepgen.io.tables import write_stream
 from hepgen.models.base import EventGenerator
-from hepgen.runtime import (
-    HepgenError,
-    derive_seed,
-    pick_device,
-    positive_int,
-    retain_freed_memory,
-)
+from hepgen.seeds import derive_seed
 
 __all__ = ["CPU_CHUNK", "iter_samples", "sample_events", "write_samples"]
 

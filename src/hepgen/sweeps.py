@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = [
     "NAME_PATTERN",
@@ -133,7 +133,7 @@ def expand_sweeps(sweeps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def check_unique_names(entries: Iterable[Mapping[str, Any]], *, what: str) -> None:
-    """Raise :class:`~hepgen.runtime.HepgenError` when two entries share a ``name``.
+    """Raise :class:`~hepgen.devices.HepgenError` when two entries share a ``name``.
 
     Arguments:
         entries: model entries (explicit ``models`` and expanded sweeps).

@@ -25,7 +25,7 @@ from toy_workflow import (
 from workflow_run import TINY
 
 import hepgen
-from hepgen.runtime import derive_seed
+from hepgen.seeds import derive_seed
 
 VAE = {"name": "vae", "type": "vae", "params": {"latent": 4, "hidden": 16, "layers": 2}}
 GRID = {

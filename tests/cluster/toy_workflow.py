@@ -52,7 +52,9 @@ def write_dimuon_ntuple(path: Path, n_events: int = 1500, seed: int = 3) -> Path
 
 
 def write_toy_config(workdir: Path, *, models: list[dict], sweeps: list[dict]) -> Path:
-    """The run's own config, merged over tests/data/tiny.yaml (itself over config/config.yaml)."""
+    """The run's own config, given after tests/data/tiny.yaml: its datasets, models and sweeps
+    are the run's whole (tiny's dy_mumu and models are not run), ``training`` and ``sample``
+    merge over tiny's, and the keys it leaves out come from tiny (then config/config.yaml)."""
     config = {
         "seed": SEED,
         "datasets": {

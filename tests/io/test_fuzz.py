@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ntuples import write_tree
 
+from hepgen.errors import HepgenError
 from hepgen.io import DatasetSpec, ingest
 from hepgen.preprocessing import Transform, split_table
-from hepgen.runtime import HepgenError
 
 CHAINS = [
     [{"log": {"offset": 1.0}}, "standard"],

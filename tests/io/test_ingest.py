@@ -9,8 +9,8 @@ import pytest
 import vector
 from ntuples import random_objects, write_tree
 
+from hepgen.errors import HepgenError
 from hepgen.io import DatasetSpec, ingest, ingest_to_parquet
-from hepgen.runtime import HepgenError
 
 
 def _jagged_files(tmp_path, rng, n=300):

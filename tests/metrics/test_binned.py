@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.binned import (
     binned,
     chi2_ndf,
@@ -12,7 +13,6 @@ from hepgen.metrics.binned import (
     separation_of_histograms,
     separation_power,
 )
-from hepgen.runtime import HepgenError
 
 
 def test_disjoint_histograms_give_separation_one_and_identical_zero() -> None:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.classifier import classifier_auc, classifier_test, make_classifier
-from hepgen.runtime import HepgenError
 
 
 def test_same_distribution_gives_one_half() -> None:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.evaluate import evaluate
 from hepgen.metrics.record import summary, write_metrics
-from hepgen.runtime import HepgenError
 
 FEATURES = ["mu1_pt", "mu1_eta", "met"]
 OPTIONS = {"bootstrap": 8, "classifier": {"max_iter": 40}}

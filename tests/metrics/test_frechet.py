@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.frechet import fpd, frechet_distance, max_abs_normalise
-from hepgen.runtime import HepgenError
 
 
 def test_closed_form_of_two_gaussians() -> None:

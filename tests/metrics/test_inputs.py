@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.inputs import as_table, check_finite, column_weights, pair_weights
-from hepgen.runtime import HepgenError
 
 
 def test_arrays_become_named_float_columns() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import mannwhitneyu
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.memorisation import copying_entries, data_copying, mann_whitney_z
-from hepgen.runtime import HepgenError
 
 
 def test_z_score_matches_scipy_u_statistic() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.options import EvaluateOptions
-from hepgen.runtime import HepgenError
 
 
 def test_config_section_is_read() -> None:

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.quantiles import quantile_mse
-from hepgen.runtime import HepgenError
 
 
 def test_identical_is_zero_and_beyond_the_range_is_one_minus_one_over_nq() -> None:

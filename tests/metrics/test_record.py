@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.record import sampling_record, summary, write_metrics
-from hepgen.runtime import HepgenError
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.tails import tail_ratio_1d, tail_ratios
-from hepgen.runtime import HepgenError
 
 
 def test_a_narrower_generator_undershoots_the_tail_by_the_analytic_factor() -> None:

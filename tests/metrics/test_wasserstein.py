@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.wasserstein import w1_distances, weighted_std
-from hepgen.runtime import HepgenError
 
 
 def _table(rng: np.random.Generator, n: int, shift: float = 0.0) -> pd.DataFrame:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
 from hepgen.models.bgmm import BGMM, VAEBGMM, GaussianMixture
-from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, train_model
 
 CONFIG = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=2, checkpoint_every=0)

@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
 from hepgen.models.copula import CopulaVAE, fit_copula, sample_copula
-from hepgen.runtime import HepgenError
 
 
 def test_copula_keeps_marginals_and_rank_correlation() -> None:

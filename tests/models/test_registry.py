@@ -11,9 +11,9 @@ import torch
 from torch import nn
 
 from hepgen.checkpoint import load_checkpoint, save_checkpoint
+from hepgen.errors import HepgenError
 from hepgen.models import REGISTRY, EventGenerator, available, build, params_dict, validate
 from hepgen.models.step import StepContext
-from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, TrainingInterrupted, train_model
 
 VAE_SMALL = {"latent": 3, "hidden": 16, "layers": 2}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
 from hepgen.models.vae import BVAE, VAE
-from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, train_model
 
 

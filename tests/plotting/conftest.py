@@ -1,10 +1,44 @@
-"""Metrics records shared by the leaderboard, table and figure tests."""
+"""Metrics records shared by the leaderboard, table and figure tests, and readers of what a
+returned figure shows (its panels and legend entries)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+
+def data_panels(figure: Figure) -> list[Axes]:
+    """The panels that show data, in drawing order: visible axes with their frame on that hold
+    lines, collections, patches or images (not colour bars, nor switched-off grid cells)."""
+    return [
+        ax
+        for ax in figure.axes
+        if ax.get_visible()
+        and ax.axison
+        and ax.get_label() != "<colorbar>"
+        and (ax.lines or ax.collections or ax.patches or ax.images)
+    ]
+
+
+def legend_texts(figure: Figure) -> list[list[str]]:
+    """The entries of every legend of the figure (figure legends first, then per panel)."""
+    legends = [*figure.legends, *(ax.get_legend() for ax in figure.axes)]
+    return [[t.get_text() for t in legend.get_texts()] for legend in legends if legend]
+
+
+@pytest.fixture
+def panels() -> Callable[[Figure], list[Axes]]:
+    """The :func:`data_panels` reader."""
+    return data_panels
+
+
+@pytest.fixture
+def legends() -> Callable[[Figure], list[list[str]]]:
+    """The :func:`legend_texts` reader."""
+    return legend_texts
 
 
 def entry(value: float, floor: float) -> dict:

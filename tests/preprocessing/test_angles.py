@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hepgen.errors import HepgenError
 from hepgen.preprocessing import PhiRelative, Transform, wrap_phi
-from hepgen.runtime import HepgenError
 
 
 def _events(rng, n=400):

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hepgen.errors import HepgenError
 from hepgen.preprocessing import apply_cuts, fit_cuts
-from hepgen.runtime import HepgenError
 
 
 def test_cuts_remove_the_configured_tail_and_keep_padding(rng):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from hepgen.errors import HepgenError
 from hepgen.preprocessing import make
-from hepgen.runtime import HepgenError
 
 values = arrays(
     np.float64,

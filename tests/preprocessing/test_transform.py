@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from hepgen.errors import HepgenError
 from hepgen.preprocessing import ELEMENTARY, Transform, make, split_table
-from hepgen.runtime import HepgenError
 
 RULES = [
     {"match": "*_pt", "chain": [{"log": {"offset": 1.0}}, "standard"]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.simulate.detector import (
     DetectorConfig,
     btag,

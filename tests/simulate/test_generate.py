@@ -6,7 +6,7 @@ import awkward as ak
 import numpy as np
 import pytest
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.simulate import simulate
 from hepgen.simulate.generate import heavy_hadrons, pythia_seed
 from hepgen.simulate.ntuple import COLLECTIONS, FLAT

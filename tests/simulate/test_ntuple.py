@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import uproot
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.simulate.ntuple import COLLECTIONS, FLAT, write_ntuple
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.simulate.generate import resolve_options
 from hepgen.simulate.processes import PROCESSES, process_options
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
-from hepgen.runtime import HepgenError
 from hepgen.training import TrainConfig, train_model
 
 SMALL = {"latent": 3, "hidden": 16, "layers": 2}

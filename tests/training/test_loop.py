@@ -11,8 +11,8 @@ import pytest
 import torch
 from small_models import SMALL, correlated_events, loop_config
 
+from hepgen.errors import HepgenError
 from hepgen.models import build
-from hepgen.runtime import HepgenError
 from hepgen.training import train_model
 from hepgen.training.epoch import validation_losses
 
@@ -117,7 +117,7 @@ _TRAIN_IN_A_CHILD = """
 import sys, numpy as np, torch
 from hepgen.models import build
 from hepgen.training import TrainConfig, train_model
-from hepgen.runtime import retain_freed_memory
+from hepgen.devices import retain_freed_memory
 torch.set_num_threads(1)
 train, val = np.load(sys.argv[1]), np.load(sys.argv[2])
 config = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=3, checkpoint_every=0)

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.training import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

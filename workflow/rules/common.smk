@@ -1,14 +1,24 @@
 # Helpers, validation and target lists; other rule files hold only rules.
 import re
 
+from snakemake.common.configfile import load_configfile
+
 from hepgen import models as hepgen_models
-from hepgen.catalog import JETS, LEPTONS, has_latent_space
-from hepgen.config import validate_config
+from hepgen.conventions import JETS, LEPTONS, has_latent_space
+from hepgen.config import replace_user_sections, validate_config
 from hepgen.io import expand_files
 from hepgen.resources import check_default_resources, check_gpu_requests
-from hepgen.runtime import HepgenError, derive_seed
+from hepgen.errors import HepgenError
+from hepgen.seeds import derive_seed
 from hepgen.sweeps import check_unique_names, check_variants, expand_sweeps
 
+# A user's --configfile gives `datasets`, `models` and `sweeps` whole (the default's are not
+# merged in); every other key merges over config/config.yaml, and --config over all of them.
+replace_user_sections(
+    config,
+    [load_configfile(path) for path in workflow.overwrite_configfiles],
+    overrides=workflow.config_settings.config,
+)
 SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 validate_config(config, SCHEMA)
 

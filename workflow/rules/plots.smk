@@ -1,3 +1,30 @@
+# One rule per figure: rule plot_X runs scripts/plot_X.py, whose figure code lives in
+# hepgen.plotting.X (tests/test_workflow_layout.py keeps it so).
+rule plot_preprocessing:
+    input:
+        train="results/{dataset}/split/train.parquet",
+        transform="results/{dataset}/split/transform.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/preprocessing.png",
+            caption="../report/preprocessing.rst",
+            category="{dataset}",
+            subcategory="preprocessing",
+        ),
+    log:
+        "logs/plot/{dataset}/preprocessing.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/preprocessing.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    script:
+        "../../scripts/plot_preprocessing.py"
+
+
 rule plot_histograms:
     input:
         samples="results/{dataset}/samples/{model}.parquet",
@@ -183,4 +210,4 @@ rule plot_leaderboard:
         datasets=[d for d in DATASETS for m in MODELS],
         models=[m for d in DATASETS for m in MODELS],
     script:
-        "../../scripts/leaderboard.py"
+        "../../scripts/plot_leaderboard.py"

@@ -26,28 +26,3 @@ rule preprocess_split:
         config=lambda w: provenance_config(w),
     script:
         "../../scripts/preprocess.py"
-
-
-rule plot_preprocessing:
-    input:
-        train="results/{dataset}/split/train.parquet",
-        transform="results/{dataset}/split/transform.json",
-    output:
-        plot=report(
-            "results/{dataset}/plots/preprocessing.png",
-            caption="../report/preprocessing.rst",
-            category="{dataset}",
-            subcategory="preprocessing",
-        ),
-    log:
-        "logs/plot/{dataset}/preprocessing.log",
-    benchmark:
-        "benchmarks/plot/{dataset}/preprocessing.tsv"
-    conda:
-        "../../envs/plot.yaml"
-    threads: config["resources"]["plot"]["threads"]
-    resources:
-        mem_mb=resources_for("plot", "mem_mb"),
-        runtime=resources_for("plot", "runtime"),
-    script:
-        "../../scripts/plot_preprocessing.py"

@@ -15,8 +15,8 @@ import awkward as ak
 import numpy as np
 import vector
 
+from hepgen.errors import HepgenError
 from hepgen.io.spec import DatasetSpec, ObjectSpec
-from hepgen.runtime import HepgenError
 
 __all__ = ["table_chunk"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files"]
 

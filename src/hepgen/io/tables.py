@@ -15,9 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import uproot
 
+from hepgen.errors import HepgenError, positive_int
+from hepgen.files import atomic_path
 from hepgen.io.columns import table_chunk
 from hepgen.io.spec import DatasetSpec, expand_files
-from hepgen.runtime import HepgenError, atomic_path, positive_int
 
 __all__ = [
     "PARQUET_OPTIONS",

@@ -11,8 +11,8 @@ from numpy.typing import ArrayLike
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
-from hepgen.runtime import HepgenError
 
 __all__ = [
     "MIN_EVENTS_PER_HALF",

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.bootstrap import entry, nan_std, resamples
 from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
 from hepgen.metrics.correlation import spearman_replicas
@@ -22,7 +23,6 @@ from hepgen.metrics.observables import observables
 from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.replicas import draw_counts
 from hepgen.metrics.tails import has_tail
-from hepgen.runtime import HepgenError
 
 __all__ = ["KPD_BATCH", "evaluate"]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
-from hepgen.runtime import HepgenError
 
 __all__ = [
     "MIN_EVENTS_FPD",

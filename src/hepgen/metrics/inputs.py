@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = [
     "ColumnPair",

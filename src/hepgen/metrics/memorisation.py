@@ -16,9 +16,9 @@ from scipy.stats import rankdata
 from sklearn.cluster import KMeans
 from sklearn.neighbors import NearestNeighbors
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.bootstrap import entry, nan_std
 from hepgen.metrics.inputs import as_table, check_events, check_finite
-from hepgen.runtime import HepgenError
 
 __all__ = [
     "MIN_EVENTS_PER_CELL",

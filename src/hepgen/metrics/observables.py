@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import vector
 
-from hepgen.catalog import BJETS, JETS, LEPTONS
+from hepgen.conventions import BJETS, JETS, LEPTONS
 
 __all__ = [
     "BJETS",

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.inputs import Weights, column_pairs
 from hepgen.metrics.replicas import ReplicaPair
-from hepgen.runtime import HepgenError
 
 __all__ = ["MIN_EVENTS_QUANTILES", "quantile_mse", "quantile_mse_1d", "quantile_mse_replicas"]
 

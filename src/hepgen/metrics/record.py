@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from hepgen.runtime import HepgenError, atomic_path
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 
 __all__ = ["sampling_record", "summary", "write_metrics"]
 

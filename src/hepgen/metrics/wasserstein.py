@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from hepgen.errors import HepgenError
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.metrics.replicas import ReplicaPair
-from hepgen.runtime import HepgenError
 from hepgen.stats import area_between_cdfs, wasserstein_1
 
 __all__ = ["MIN_EVENTS_W1", "w1_1d", "w1_distances", "w1_replicas", "weighted_std"]

@@ -7,8 +7,8 @@ import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from hepgen.errors import HepgenError, positive_int
 from hepgen.models.params import PARAMS, ModelParams
-from hepgen.runtime import HepgenError, positive_int
 
 if TYPE_CHECKING:
     from hepgen.models.base import EventGenerator, GeneratorModule
@@ -88,7 +88,7 @@ def parse_params(type: str, params: Mapping[str, Any] | None) -> ModelParams:
 
 
 def validate(type: str, params: Mapping[str, Any] | None) -> None:
-    """Raise :class:`~hepgen.runtime.HepgenError` for an unknown type or a bad hyperparameter.
+    """Raise :class:`~hepgen.devices.HepgenError` for an unknown type or a bad hyperparameter.
 
     Cheap (builds no network), so the workflow can call it while it parses the config.
 

@@ -9,9 +9,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from hepgen.errors import HepgenError
 from hepgen.models.params import ModelParams, check_fields, options_from_dict
 from hepgen.models.step import StepContext, adam
-from hepgen.runtime import HepgenError
 
 __all__ = [
     "EventGenerator",

@@ -15,10 +15,10 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.params import BGMMParams, VAEBGMMParams
 from hepgen.models.vae import VAE, draw_index
-from hepgen.runtime import HepgenError
 
 __all__ = ["BGMM", "BGMMParams", "GaussianMixture", "VAEBGMM", "VAEBGMMParams"]
 

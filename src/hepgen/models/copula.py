@@ -14,10 +14,10 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from hepgen.errors import HepgenError
 from hepgen.models.params import CopulaVAEDParams, CopulaVAEParams, ModelParams
 from hepgen.models.vae import VAE
 from hepgen.models.vae_d import AdversarialVAE
-from hepgen.runtime import HepgenError
 
 __all__ = [
     "CopulaVAE",

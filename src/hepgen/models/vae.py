@@ -13,10 +13,10 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import ResidualMLP
 from hepgen.models.params import AlphaVAEParams, BVAEParams, VAEParams
-from hepgen.runtime import HepgenError
 
 __all__ = ["AlphaVAE", "AlphaVAEParams", "BVAE", "BVAEParams", "VAE", "VAEParams"]
 

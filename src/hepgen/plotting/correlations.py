@@ -10,11 +10,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from hepgen.files import atomic_path
 from hepgen.metrics.correlation import spearman_matrix
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
 from hepgen.plotting.labels import feature_label
 from hepgen.plotting.style import DPI, style
-from hepgen.runtime import atomic_path
 
 __all__ = ["MAX_ANNOTATED", "plot_correlations", "short_label"]
 
@@ -38,7 +38,7 @@ def plot_correlations(
     weights: Weights = None,
     label: str = "generated",
     note: str | None = None,
-) -> None:
+) -> Figure:
     """Save a PNG with the Spearman matrices of truth and generated events and their difference.
 
     Arguments:
@@ -50,6 +50,11 @@ def plot_correlations(
         weights: ``(truth_weights, generated_weights)``, each of shape ``(n,)`` or ``None``.
         label: the generated sample's name (the model).
         note: text under the difference panel, e.g. the norm with its floor.
+
+    Returns:
+        The saved figure: the truth, generated and difference matrices (titled
+        ``"truth (test split)"``, ``label`` and ``"<label> − truth"``), each with a colour bar
+        (``"Spearman ρ"``, ``"Δρ"``) and the features' short labels as ticks.
     """
     tables = {
         role: as_table(table, features=features, metric=PLOT, role=role)
@@ -84,6 +89,7 @@ def plot_correlations(
         figure.suptitle(f"{title}: Spearman rank correlations", weight="bold")
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
+    return figure
 
 
 def _matrix(ax: Axes, matrix: np.ndarray, ticks: list[str], *, cmap: str, vmax: float):

@@ -1,11 +1,11 @@
-"""Grid of normalised truth-vs-generated histograms (features or observables) with ratio panels."""
+"""Grid of normalised truth-vs-generated histograms with ratio panels; the feature histograms."""
 
 from __future__ import annotations
 
 import math
 import os
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -14,11 +14,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.metrics.binned import binned, histogram_edges
-from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
+from hepgen.metrics.inputs import (
+    Weights,
+    as_table,
+    check_events,
+    check_finite,
+    column_weights,
+    pair_weights,
+)
 from hepgen.plotting.labels import feature_label
 from hepgen.plotting.style import COLORS, DPI, style
-from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = [
     "PANEL_SIZE",
@@ -28,6 +36,8 @@ __all__ = [
     "histogram_edges",
     "metric_notes",
     "plot_feature_grid",
+    "plot_histograms",
+    "plot_model_grid",
 ]
 
 PLOT = "feature histograms"
@@ -65,7 +75,7 @@ def plot_feature_grid(
     bins: int = 40,
     notes: Mapping[str, str] | None = None,
     allow_missing: bool = False,
-) -> None:
+) -> Figure:
     """Save one PNG with a truth-vs-generated histogram and ratio panel per column.
 
     Arguments:
@@ -80,6 +90,11 @@ def plot_feature_grid(
         notes: ``{column: text}`` written in the corner of that panel (e.g. its W1 and floor).
         allow_missing: NaN marks a value undefined for an event (an observable lacking its
             objects); such events are left out of that panel and counted in the note below.
+
+    Returns:
+        The figure that was saved: per column a histogram panel (y label on the first grid
+        column) above a ratio panel whose x label is the column's axis label, and one figure
+        legend (truth, ``label``, truth stat. uncertainty) titled ``title``.
     """
     tables = {
         role: as_table(table, features=features, metric=PLOT, role=role)
@@ -139,6 +154,91 @@ def plot_feature_grid(
         figure.supxlabel(textwrap.fill(note, width=int(14 * width)), fontsize=9)
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
+    return figure
+
+
+def plot_model_grid(
+    truth: pd.DataFrame,
+    generated: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    path: str | os.PathLike,
+    dataset: str,
+    model: str,
+    notes: Mapping[str, str] | None = None,
+    quantities: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+    subject: str | None = None,
+    allow_missing: bool = False,
+) -> Figure:
+    """The grid of :func:`plot_feature_grid` for one model's samples against the test split.
+
+    Events are weighted by the ``weight`` column of each table (unit weights without one).
+
+    Arguments:
+        truth: the test split, physical units.
+        generated: the model's samples, physical units.
+        features: the columns (of ``quantities``' tables, if given) to draw, one panel each.
+        path: output PNG path, written atomically.
+        dataset: the dataset's name (title).
+        model: the model's name (title and legend).
+        notes: ``{column: text}`` for the panel corners, e.g. from :func:`metric_notes`.
+        quantities: maps an event table to the table of the drawn columns (e.g.
+            :func:`hepgen.metrics.observables`); the event weights stay those of the events.
+        subject: what the panels show, appended to the title (e.g. ``"physics observables"``).
+        allow_missing: see :func:`plot_feature_grid`.
+
+    Returns:
+        The saved figure.
+    """
+    weights = column_weights(truth, generated, "weight", metric=PLOT)
+    if quantities is not None:
+        truth, generated = quantities(truth), quantities(generated)
+    return plot_feature_grid(
+        truth,
+        generated,
+        features=features,
+        path=path,
+        title=f"{dataset}: {model}" + (f", {subject}" if subject else ""),
+        weights=weights,
+        label=model,
+        notes=notes,
+        allow_missing=allow_missing,
+    )
+
+
+def plot_histograms(
+    truth: pd.DataFrame,
+    generated: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    metrics: Mapping[str, Any],
+    path: str | os.PathLike,
+    dataset: str,
+    model: str,
+) -> Figure:
+    """Save the truth-vs-generated histograms of every feature of one model.
+
+    Arguments:
+        truth: the test split, physical units.
+        generated: the model's samples, physical units.
+        features: the physical columns, one panel each (the transform's ``columns``).
+        metrics: the model's evaluate record; each panel notes its feature's W1 and floor.
+        path: output PNG path, written atomically.
+        dataset: the dataset's name.
+        model: the model's name.
+
+    Returns:
+        The saved figure (see :func:`plot_feature_grid`).
+    """
+    return plot_model_grid(
+        truth,
+        generated,
+        features=features,
+        path=path,
+        dataset=dataset,
+        model=model,
+        notes=metric_notes(metrics.get("w1", {}), "features"),
+    )
 
 
 def _panel(

@@ -21,9 +21,10 @@ from matplotlib.ticker import NullFormatter
 from scipy.stats import norm
 from sklearn.decomposition import PCA
 
-from hepgen.catalog import LATENT_TYPES, has_latent_space
+from hepgen.conventions import LATENT_TYPES, has_latent_space
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.plotting.style import COLORS, DPI, style
-from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = ["LATENT_TYPES", "LatentPoints", "has_latent_space", "latent_points", "plot_latent"]
 
@@ -91,13 +92,19 @@ def latent_points(
     return LatentPoints(mu, np.concatenate(sigmas), sampled, source)
 
 
-def plot_latent(points: LatentPoints, *, path: str | os.PathLike, title: str) -> None:
+def plot_latent(points: LatentPoints, *, path: str | os.PathLike, title: str) -> Figure:
     """Save a PNG: PCA projections, per-dimension spread and width, and latent marginals.
 
     Arguments:
         points: from :func:`latent_points`.
         path: output PNG path, written atomically.
         title: figure title, e.g. ``"dy_mumu: bvae"``.
+
+    Returns:
+        The saved figure: with two or more latent dimensions, the PCA projections of the
+        encoded means and of the sampled points (each with a colour bar) beside a text panel;
+        the spread-and-width bar chart; and the marginals of up to :data:`MARGINALS`
+        dimensions, widest spread first (x label ``z_<dimension>``).
     """
     spread = points.mu.std(axis=0)
     order = np.argsort(-spread)[:MARGINALS]
@@ -118,6 +125,7 @@ def plot_latent(points: LatentPoints, *, path: str | os.PathLike, title: str) ->
         )
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
+    return figure
 
 
 def _pca_panels(figure: Figure, grid, points: LatentPoints) -> None:

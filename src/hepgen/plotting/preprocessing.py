@@ -4,18 +4,41 @@ from __future__ import annotations
 
 import os
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from hepgen.files import atomic_path
+from hepgen.plotting.labels import feature_label
+from hepgen.plotting.style import COLORS, DPI, style
+from hepgen.preprocessing import Transform
 
-from hepgen.plotting.labels import feature_label  # noqa: E402
-from hepgen.plotting.style import COLORS, style  # noqa: E402
-from hepgen.runtime import atomic_path  # noqa: E402
+__all__ = ["plot_preprocessing", "preprocessing_view"]
 
-__all__ = ["plot_preprocessing"]
+
+def preprocessing_view(
+    train: pd.DataFrame, transform: Transform
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, str]]:
+    """The training events as the network's features, before and after the transform.
+
+    Arguments:
+        train: training events in physical units.
+        transform: the fitted transform.
+
+    Returns:
+        ``(table, inputs, labels)`` for :func:`plot_preprocessing`: the events with every angle
+        made relative to the reference angle (when the transform does so), the network
+        inputs and the axis labels of those relative angles.
+    """
+    inputs = transform.forward(train)
+    if transform.phi is None:
+        return train, inputs, {}
+    ref = transform.phi.reference
+    labels = {
+        column: rf"$\Delta${feature_label(column)} to {ref}, centred"
+        for column in transform.phi.relative_columns(transform.features)
+    }
+    return transform.phi.forward(train), inputs, labels
 
 
 def plot_preprocessing(
@@ -26,7 +49,7 @@ def plot_preprocessing(
     path: str | os.PathLike,
     title: str,
     labels: dict[str, str] | None = None,
-) -> None:
+) -> Figure:
     """Two histograms per feature: physical values (top) and network inputs (bottom).
 
     Arguments:
@@ -36,18 +59,18 @@ def plot_preprocessing(
         path: the PNG to write (atomically).
         title: the figure title.
         labels: axis labels that replace the default ones (e.g. for relative angles).
+
+    Returns:
+        The saved figure: per feature a visible pair of panels, the physical values (x label:
+        the feature's axis label) above the network inputs (``"network input: <feature>"``);
+        unused grid cells are hidden.
     """
     labels = labels or {}
     columns = min(len(features), 4)
     blocks = -(-len(features) // columns)
     with style():
-        fig, axes = plt.subplots(
-            2 * blocks,
-            columns,
-            figsize=(3.4 * columns, 4.6 * blocks),
-            squeeze=False,
-            layout="constrained",
-        )
+        figure = Figure(figsize=(3.4 * columns, 4.6 * blocks), layout="constrained")
+        axes = figure.subplots(2 * blocks, columns, squeeze=False)
         for ax in axes.flat:
             ax.set_visible(False)
         for j, feature in enumerate(features):
@@ -69,7 +92,7 @@ def plot_preprocessing(
             net.set_xlabel(f"network input: {feature}")
             for ax in (raw, net):
                 ax.set_yticks([])
-        fig.suptitle(f"{title}: training features before (top) and after (bottom) preprocessing")
+        figure.suptitle(f"{title}: training features before (top) and after (bottom) preprocessing")
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
-        plt.close(fig)
+            figure.savefig(tmp, format="png", dpi=DPI)
+    return figure

@@ -10,8 +10,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.plotting.style import COLORS, DPI, style
-from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = ["NOT_CURVES", "curve_pairs", "plot_training"]
 
@@ -45,7 +46,7 @@ def curve_pairs(history: pd.DataFrame) -> dict[str, tuple[str | None, str | None
     return {t: (terms[t][0], terms[t][1]) for t in order}
 
 
-def plot_training(history: pd.DataFrame, *, path: str | os.PathLike, title: str) -> None:
+def plot_training(history: pd.DataFrame, *, path: str | os.PathLike, title: str) -> Figure:
     """Save a PNG with one panel per loss term (training and validation) and the learning rate.
 
     The epoch of the lowest validation loss (the restored weights) is marked in every panel.
@@ -54,6 +55,12 @@ def plot_training(history: pd.DataFrame, *, path: str | os.PathLike, title: str)
         history: the training history (``history.csv``), one row per epoch.
         path: output PNG path, written atomically.
         title: figure title, e.g. ``"dy_mumu: bvae"``.
+
+    Returns:
+        The saved figure: one panel per term of :func:`curve_pairs` (y label: the term) and
+        one for the learning rate (``"learning rate"``), x label ``"epoch"``, unused grid
+        cells switched off; the first panel holds the legend (training, validation, best
+        epoch).
     """
     if history.empty or "epoch" not in history.columns:
         msg = f"{PLOT}: the history needs an 'epoch' column and one row per epoch, found columns {list(history.columns)} and {len(history)} rows"
@@ -93,6 +100,7 @@ def plot_training(history: pd.DataFrame, *, path: str | os.PathLike, title: str)
         figure.suptitle(f"{title}: training, {len(history)} epochs{note}{best_note}", weight="bold")
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
+    return figure
 
 
 def _finish(ax: Axes, term: str, best: int | None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["PhiRelative", "presence_column", "wrap_phi"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["apply_cuts", "fit_cuts"]
 

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = [
     "ELEMENTARY",

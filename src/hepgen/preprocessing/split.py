@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["split_table"]
 

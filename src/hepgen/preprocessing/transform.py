@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.preprocessing.angles import PhiRelative
 from hepgen.preprocessing.elementary import Elementary, Quantile, make
 from hepgen.preprocessing.repair import ObjectLayout, find_objects, repair
-from hepgen.runtime import HepgenError, atomic_path
 
 __all__ = ["NOT_FEATURES", "Transform"]
 

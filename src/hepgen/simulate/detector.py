@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = [
     "DetectorConfig",

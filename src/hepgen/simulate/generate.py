@@ -13,7 +13,7 @@ import numpy as np
 import pythia8mc
 from tqdm import tqdm
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 from hepgen.simulate.detector import DetectorConfig
 from hepgen.simulate.processes import PROCESSES, Process, process_options
 from hepgen.simulate.reco import reconstruct

@@ -9,7 +9,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
-from hepgen.runtime import HepgenError, atomic_path
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 
 __all__ = ["COLLECTIONS", "FLAT", "TREE", "write_ntuple"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pythia8mc
 
-from hepgen.runtime import HepgenError
+from hepgen.errors import HepgenError
 
 __all__ = ["PROCESSES", "Process", "SemileptonicVeto", "process_options"]
 

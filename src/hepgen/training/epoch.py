@@ -10,9 +10,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule
 from hepgen.models.step import StepContext
-from hepgen.runtime import HepgenError
 from hepgen.training.state import Progress, StopSignal
 
 __all__ = [

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from hepgen.errors import HepgenError
 from hepgen.models.params import check_fields, options_from_dict
-from hepgen.runtime import HepgenError
 
 __all__ = ["TrainConfig"]
 

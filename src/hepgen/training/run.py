@@ -14,9 +14,10 @@ from typing import Any, NoReturn
 import numpy as np
 import torch
 
+from hepgen.devices import pick_device, retain_freed_memory
+from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule, checked_events, checked_weights
 from hepgen.models.step import StepContext
-from hepgen.runtime import HepgenError, pick_device, retain_freed_memory
 from hepgen.training.epoch import (
     autocast_for,
     raise_if_diverged,

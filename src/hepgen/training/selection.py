@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule
-from hepgen.runtime import HepgenError
 from hepgen.stats import wasserstein_1
 from hepgen.training.state import Progress
 

@@ -20,7 +20,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from hepgen.runtime import HepgenError, atomic_path
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 
 __all__ = [
     "FORMAT",

@@ -1,4 +1,4 @@
-"""Names the workflow needs while it parses its config, kept free of heavy imports."""
+"""Naming conventions read while the workflow parses its config; free of heavy imports."""
 
 from __future__ import annotations
 
