@@ -31,7 +31,7 @@ def test_every_stage_leaves_its_outputs(tiny_run):
         "dy_mumu/models/vae/history.csv",
         "dy_mumu/samples/bvae.parquet",
         "dy_mumu/metrics/vae.json",
-        "dy_mumu/plots/bvae/features.png",
+        "dy_mumu/plots/bvae/histograms.png",
         "dy_mumu/plots/vae/observables.png",
         "dy_mumu/plots/vae/correlations.png",
         "dy_mumu/plots/bvae/latent.png",

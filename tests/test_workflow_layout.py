@@ -191,3 +191,18 @@ def test_a_plot_script_that_skips_its_module_is_a_fault(tmp_path: Path) -> None:
 
 def test_a_script_on_the_directive_line_is_read() -> None:
     assert parse_rules('rule a:\n    script: "../../scripts/a.py"\n') == {"a": "../../scripts/a.py"}
+
+
+def rule_block(rule: str) -> str:
+    """The text of ``rule``'s definition in its rule file, up to the next rule."""
+    text = RULES[rule][0].read_text()
+    start = text.index(f"rule {rule}:")
+    end = text.find("\nrule ", start + 1)
+    return text[start : end if end >= 0 else None]
+
+
+@pytest.mark.parametrize("rule", sorted(PLOTS))
+def test_plot_rule_writes_the_figure_named_after_it(rule: str) -> None:
+    outputs = re.findall(r"[\w{}/]+\.png", rule_block(rule))
+    assert outputs, f"{rule} declares no figure"
+    assert {Path(o).name for o in outputs} == {rule.removeprefix("plot_") + ".png"}, outputs

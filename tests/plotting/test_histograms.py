@@ -174,7 +174,7 @@ def test_model_histograms_note_each_features_w1(
         _events(1, 400),
         features=["mu1_pt", "met"],
         metrics=metrics,
-        path=tmp_path / "features.png",
+        path=tmp_path / "histograms.png",
         dataset="dy_mumu",
         model="vae",
     )
@@ -183,7 +183,7 @@ def test_model_histograms_note_each_features_w1(
     assert [t.get_text() for t in mains[1].texts] == ["W1/σ 0.123 ± 0.010\nfloor 0.050 ± 0.005"]
     assert legends(figure) == [LEGEND]
     assert figure.legends[0].get_title().get_text() == "dy_mumu: vae"
-    assert (tmp_path / "features.png").is_file()
+    assert (tmp_path / "histograms.png").is_file()
 
 
 def test_metric_notes_give_value_and_floor() -> None:

@@ -33,7 +33,7 @@ rule plot_histograms:
         metrics="results/{dataset}/metrics/{model}.json",
     output:
         plot=report(
-            "results/{dataset}/plots/{model}/features.png",
+            "results/{dataset}/plots/{model}/histograms.png",
             caption="../report/features.rst",
             category="{dataset}",
             subcategory="{model}",
