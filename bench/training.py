@@ -111,6 +111,7 @@ def hepgen_rates(
 def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]:
     """Per-epoch step rates of a plain ``DataLoader(TensorDataset)`` loop [events/s]."""
     from hepgen.models.step import StepContext
+    from hepgen.seeds import derive_seed
 
     config = train_config(entry, epochs)
     model = build_model(entry, train.shape[1])
@@ -118,7 +119,7 @@ def dataloader_rates(entry: dict, train: np.ndarray, epochs: int) -> list[float]
     optimizers = (
         model.optimizers(lr=config.lr, weight_decay=config.weight_decay) if own_step else {}
     )
-    generator = torch.Generator().manual_seed(config.seed + 1)
+    generator = torch.Generator().manual_seed(derive_seed(config.seed, "noise"))
     loader = DataLoader(
         TensorDataset(torch.as_tensor(train)), batch_size=config.batch_size, shuffle=True
     )

@@ -62,7 +62,7 @@ def test_gan_moves_towards_a_shifted_gaussian() -> None:
     rng = np.random.default_rng(3)
     x = (rng.normal(size=(2048, 2)) * [1.0, 0.5] + [2.0, -1.0]).astype(np.float32)
     gan = build("gan", 2, {"latent": 2, "hidden": 32, "layers": 2, "penalty": 1.0}, seed=0)
-    config = TrainConfig(epochs=12, batch_size=128, lr=2e-3, device="cpu", checkpoint_every=0)
+    config = TrainConfig(epochs=30, batch_size=128, lr=2e-3, device="cpu", checkpoint_every=0)
     train_model(gan, x[:1792], x[1792:], config)
     gen = gan.sample(5000, torch.Generator().manual_seed(1)).numpy()
     assert gen.mean(axis=0) == pytest.approx([2.0, -1.0], abs=0.25)

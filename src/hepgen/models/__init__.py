@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from hepgen.errors import HepgenError, positive_int
 from hepgen.models.params import PARAMS, ModelParams
+from hepgen.seeds import derive_seed
 
 if TYPE_CHECKING:
     from hepgen.models.base import EventGenerator, GeneratorModule
@@ -119,7 +120,7 @@ def build(
     import torch
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+        torch.manual_seed(derive_seed(seed, "init"))
         return cls(features, hparams)
 
 

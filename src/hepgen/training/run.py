@@ -18,6 +18,7 @@ from hepgen.devices import pick_device, retain_freed_memory
 from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule, checked_events, checked_weights
 from hepgen.models.step import StepContext
+from hepgen.seeds import derive_seed
 from hepgen.training.epoch import (
     autocast_for,
     raise_if_diverged,
@@ -88,7 +89,7 @@ class Run:
         model.to(device)
         optimizers = model.optimizers(lr=config.lr, weight_decay=config.weight_decay)
         dtype, scaler = autocast_for(device, config.amp)
-        noise = torch.Generator(device=device).manual_seed(config.seed + 1)
+        noise = torch.Generator(device=device).manual_seed(derive_seed(config.seed, "noise"))
         described = {
             "type": model.model_type,
             "params": dataclasses.asdict(model.hparams),
@@ -107,7 +108,7 @@ class Run:
                 k: scheduler_for(o, config.schedule, config.epochs) for k, o in optimizers.items()
             },
             ctx=StepContext(device, dtype, scaler, noise, compile=config.compile),
-            order=torch.Generator().manual_seed(config.seed),
+            order=torch.Generator().manual_seed(derive_seed(config.seed, "order")),
             key=run_key(described, train, val, w, vw),
             state_path=state_path,
             progress=Progress(),
@@ -158,7 +159,7 @@ class Run:
             model,
             self.vdata,
             batch_size=cfg.batch_size,
-            seed=cfg.seed + 2,
+            seed=derive_seed(cfg.seed, "validation"),
             weights=self.val_weights,
             dtype=self.ctx.dtype,
         )
@@ -169,7 +170,7 @@ class Run:
                 model,
                 self.data,
                 self.vdata,
-                seed=cfg.seed + 3,
+                seed=derive_seed(cfg.seed, "selection"),
                 weights=self.weights,
                 val_weights=self.val_weights,
             )
@@ -206,7 +207,9 @@ class Run:
             model.load_state_dict(progress.best_state)
         model.eval()
         with torch.no_grad():
-            model.prepare_sampling(self.data, self.weights, seed=self.config.seed + 3)
+            model.prepare_sampling(
+                self.data, self.weights, seed=derive_seed(self.config.seed, "prepare")
+            )
         log.info(
             "restored epoch %d (criterion %.6g) of %d",
             progress.best_epoch,
@@ -255,15 +258,17 @@ def fit_in_one_step(
     train, val, w, vw = _checked(model, train, val, weights, val_weights)
     device = pick_device(config.device)
     model.to(device).eval()
-    model.fit_events(train, w, seed=config.seed)
+    model.fit_events(train, w, seed=derive_seed(config.seed, "fit"))
     data, vdata = torch.as_tensor(train, device=device), torch.as_tensor(val, device=device)
     tw = None if w is None else torch.as_tensor(w, device=device)
     tvw = None if vw is None else torch.as_tensor(vw, device=device)
-    losses = {"batch_size": config.batch_size, "seed": config.seed + 2}
+    losses = {"batch_size": config.batch_size, "seed": derive_seed(config.seed, "validation")}
     row: dict[str, float] = {"epoch": 1, **validation_losses(model, data, weights=tw, **losses)}
     row |= {
         f"val_{k}": v for k, v in validation_losses(model, vdata, weights=tvw, **losses).items()
     }
-    metric = sample_distance(model, data, vdata, seed=config.seed + 3, val_weights=tvw)
+    metric = sample_distance(
+        model, data, vdata, seed=derive_seed(config.seed, "selection"), val_weights=tvw
+    )
     row |= {"metric": metric, "lr": math.nan, "seconds": time.perf_counter() - start}
     return [row]

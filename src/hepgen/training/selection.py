@@ -11,6 +11,7 @@ from torch import Tensor
 
 from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule
+from hepgen.seeds import derive_seed
 from hepgen.stats import wasserstein_1
 from hepgen.training.state import Progress
 
@@ -70,9 +71,9 @@ def sample_distance(
         :func:`mean_w1` in transformed space; NaN when the model generated NaN/inf.
     """
     model.eval()
-    model.prepare_sampling(train, weights, seed=seed)
+    model.prepare_sampling(train, weights, seed=derive_seed(seed, "prepare"))
     val = val[:MAX_SELECT_EVENTS]
-    generator = torch.Generator(device=val.device).manual_seed(seed)
+    generator = torch.Generator(device=val.device).manual_seed(derive_seed(seed, "draw"))
     chunks = [model.sample(len(c), generator).float() for c in val.split(_CHUNK)]
     generated = torch.cat(chunks).cpu().numpy()
     if not np.isfinite(generated).all():
