@@ -170,7 +170,7 @@ def get_final_output():
             "results/{dataset}/plots/{model}/{figure}.png",
             dataset=DATASETS,
             model=MODELS,
-            figure=["features", "correlations", "training"],
+            figure=["histograms", "correlations", "training"],
         ),
         *expand(
             "results/{dataset}/plots/{model}/observables.png",

@@ -34,15 +34,15 @@ rule plot_histograms:
     output:
         plot=report(
             "results/{dataset}/plots/{model}/histograms.png",
-            caption="../report/features.rst",
+            caption="../report/histograms.rst",
             category="{dataset}",
             subcategory="{model}",
-            labels={"model": "{model}", "figure": "features"},
+            labels={"model": "{model}", "figure": "histograms"},
         ),
     log:
-        "logs/plot/{dataset}/{model}/features.log",
+        "logs/plot/{dataset}/{model}/histograms.log",
     benchmark:
-        "benchmarks/plot/{dataset}/{model}/features.tsv"
+        "benchmarks/plot/{dataset}/{model}/histograms.tsv"
     conda:
         "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
