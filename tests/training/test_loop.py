@@ -58,7 +58,9 @@ def test_best_epoch_is_restored(events) -> None:
     model = build("vae", 5, SMALL)
     config = loop_config(epochs=6)
     history = train_model(model, train, val, config)
-    parts = validation_losses(model, torch.as_tensor(val), batch_size=64, seed=derive_seed(config.seed, "validation"))
+    parts = validation_losses(
+        model, torch.as_tensor(val), batch_size=64, seed=derive_seed(config.seed, "validation")
+    )
     assert parts["loss"] == pytest.approx(min(row["val_loss"] for row in history), rel=1e-6)
 
 

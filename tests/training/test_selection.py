@@ -27,7 +27,9 @@ def test_selection_criterion_is_swappable(events) -> None:
     model = build("vae", 5, SMALL)
     config = loop_config(epochs=4)
     history = train_model(model, train, val, config, criterion=lambda model, row: row["epoch"])
-    parts = validation_losses(model, torch.as_tensor(val), batch_size=64, seed=derive_seed(config.seed, "validation"))
+    parts = validation_losses(
+        model, torch.as_tensor(val), batch_size=64, seed=derive_seed(config.seed, "validation")
+    )
     assert parts["loss"] == pytest.approx(history[0]["val_loss"], rel=1e-6)
     assert history[0]["val_loss"] > history[-1]["val_loss"]
 
