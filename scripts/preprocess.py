@@ -4,7 +4,7 @@ import pandas as pd
 
 from hepgen.io import write_table
 from hepgen.logs import script_logging
-from hepgen.preprocessing import Transform, apply_cuts, fit_cuts, split_table
+from hepgen.preprocessing import Representation, Transform, apply_cuts, fit_cuts, split_table
 from hepgen.provenance import provenance
 
 log = script_logging(snakemake.log[0])  # noqa: F821
@@ -12,7 +12,10 @@ params = snakemake.params  # noqa: F821
 table = pd.read_parquet(snakemake.input.table)  # noqa: F821
 parts = split_table(table, dict(params.split), seed=params.seed)
 phi = {**params.phi, "seed": params.phi_seed} if params.phi else None
-transform = Transform.from_rules(list(table.columns), list(params.transforms), phi=phi)
+representation = Representation.from_config(dict(params.dataset), params.representation)
+transform = Transform.from_rules(
+    list(table.columns), list(params.transforms), phi=phi, representation=representation
+)
 cuts = fit_cuts(parts["train"], transform.columns, dict(params.tail_cuts))
 removed = {}
 for name in parts:

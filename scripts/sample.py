@@ -39,6 +39,7 @@ def main(smk: Any) -> None:
         postprocess=transform.postprocess,
         device=device,
         workers=max(1, int(smk.threads)),
+        max_removed_fraction=p.max_removed_fraction,
     )
     validity = info["validity"]
     log.info(

@@ -46,19 +46,47 @@ def test_same_seed_same_events(model) -> None:
     assert not np.allclose(first.to_numpy(), other.to_numpy())
 
 
-def test_non_finite_values_are_counted(model) -> None:
+def test_non_finite_network_outputs_are_removed_and_counted(model) -> None:
     with torch.no_grad():
         model.decoder.out.bias[1] = float("nan")
-    with pytest.raises(HepgenError, match="300 NaN/inf in transformed space"):
+    with pytest.raises(HepgenError, match=r"300 of 300 .*non_finite.*sample.max_removed_fraction"):
         sample_events(model, 300, seed=0, batch_size=100, inverse=_inverse)
 
 
-def test_overflow_in_physical_units_is_counted(model) -> None:
-    with torch.no_grad():
-        model.decoder.out.bias[2] = 1e4  # exp(1e4) overflows in the inverse
-    with pytest.raises(HepgenError, match="50 after the inverse transform"):
-        with np.errstate(over="ignore"):
-            sample_events(model, 50, seed=0, batch_size=20, inverse=_inverse)
+def test_some_overflowing_events_are_removed_and_the_draw_goes_on(model) -> None:
+    cut = float(np.quantile(_draw_inputs(model)[0][:, 0], 0.8))  # a fifth of the events
+
+    def overflowing(x: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+        table = _inverse(x, rng)
+        table.loc[x[:, 0] > cut, "met"] = np.inf  # as exp overflows in an inverse
+        return table
+
+    expected, _ = sample_events(model, 2000, seed=5, batch_size=300, inverse=_inverse)
+    table, info = sample_events(
+        model, 2000, seed=5, batch_size=300, inverse=overflowing, max_removed_fraction=0.9
+    )
+    bad = int((~np.isfinite(overflowing(*_draw_inputs(model)).to_numpy())).any(axis=1).sum())
+    removed = info["validity"]["removed"]
+    assert removed == bad > 0
+    assert info["validity"]["reasons"] == {"non_finite": removed}
+    assert len(table) == info["events"] == 2000 - removed
+    assert np.isfinite(table.to_numpy()).all()
+    finite = expected[np.isfinite(overflowing(*_draw_inputs(model))["met"]).to_numpy()]
+    np.testing.assert_array_equal(table.to_numpy(), finite.to_numpy())
+    with pytest.raises(HepgenError, match="more than sample.max_removed_fraction = 0.01"):
+        sample_events(model, 2000, seed=5, batch_size=300, inverse=overflowing)
+
+
+def _draw_inputs(model) -> tuple[np.ndarray, np.random.Generator]:
+    """The network outputs of the draw above (seed 5, batches of 300), concatenated."""
+    from hepgen.seeds import derive_seed
+
+    batches = []
+    for index, lo in enumerate(range(0, 2000, 300)):
+        generator = torch.Generator().manual_seed(derive_seed(5, "batch", index))
+        with torch.inference_mode():
+            batches.append(model.sample(min(300, 2000 - lo), generator).float().numpy())
+    return np.concatenate(batches), np.random.default_rng(0)
 
 
 @pytest.mark.parametrize(("n", "batch_size"), [(0, 10), (10, 0), (10, 2.5)])
@@ -103,7 +131,7 @@ def test_batch_repairs_add_up_to_the_repair_of_the_whole_sample(model) -> None:
     raw, _ = sample_events(model, 5000, seed=2, batch_size=700, inverse=_muon_inverse)
     whole, validity = repair(raw, layout)
     pd.testing.assert_frame_equal(table, whole, check_exact=True)
-    assert info["validity"] == validity
+    assert info["validity"] == validity | {"removed": 0}
     assert 0 < validity["invalid"] < 5000
     assert (table["mu1_e"] >= table["mu1_pt"] * np.cosh(table["mu1_eta"]) * (1 - 1e-12)).all()
 
@@ -122,10 +150,10 @@ def test_written_samples_are_the_returned_samples(model, tmp_path) -> None:
     assert pq.ParquetFile(path).metadata.num_row_groups == 8  # one per batch of <= 700
 
 
-def test_no_file_when_a_batch_is_not_finite(model, tmp_path) -> None:
+def test_no_file_when_too_many_events_are_not_finite(model, tmp_path) -> None:
     with torch.no_grad():
         model.decoder.out.bias[1] = float("nan")
     path = tmp_path / "samples.parquet"
-    with pytest.raises(HepgenError, match="300 NaN/inf in transformed space"):
+    with pytest.raises(HepgenError, match="300 of 300 generated events"):
         write_samples(path, model, 300, seed=0, batch_size=100, inverse=_inverse)
     assert list(tmp_path.iterdir()) == []

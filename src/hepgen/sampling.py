@@ -60,7 +60,7 @@ def write_samples(path: str | os.PathLike, model: EventGenerator, n: int, **opti
 
     Each batch is written (:func:`hepgen.io.write_stream`) while the workers draw the next
     ones, so memory holds a few batches whatever ``n``; the file appears (atomically) only
-    when every batch is finite and written.
+    when the draw succeeds (see :func:`iter_samples`).
 
     Arguments:
         path: the Parquet file (the format of :func:`hepgen.io.write_table`).
@@ -90,6 +90,7 @@ def iter_samples(
     postprocess: Postprocess | None = None,
     device: str = "cpu",
     workers: int = 1,
+    max_removed_fraction: float = 0.01,
     info: dict[str, Any] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Draw ``n`` events from ``model``; yield them batch by batch, in order, as event tables.
@@ -98,11 +99,14 @@ def iter_samples(
     generator and NumPy generator, both seeded from ``(seed, i)``, so the events depend on
     the seed, the batch size and the device, not on how many workers drew them. Each batch is
     drawn in transformed space (on the CPU in network calls of :data:`CPU_CHUNK` events),
-    checked for NaN/inf, mapped by ``inverse`` and then by ``postprocess``. On the CPU,
+    mapped by ``inverse`` and then by ``postprocess``. Events with NaN/inf values (network
+    outputs or physical values) are removed and counted (reason ``non_finite``), as are those
+    ``postprocess`` removes; no single event fails the draw, but more than
+    ``max_removed_fraction`` of ``n`` removed raises :class:`HepgenError` after the last batch
+    (so :func:`write_samples` writes no file). On the CPU,
     ``workers`` threads each run whole batches with one torch thread: the small networks
     and the NumPy inverse gain more from that than from splitting every operation. At most
-    ``workers`` + 1 batches are held at once. Once a batch has non-finite values no more
-    batches are yielded, and :class:`HepgenError` is raised when the rest are counted.
+    ``workers`` + 1 batches are held at once.
 
     Arguments:
         model: a trained generator (moved to ``device``, set to eval mode).
@@ -112,13 +116,13 @@ def iter_samples(
         inverse: maps a float32 batch (m, d) and a NumPy generator (for random angles) to a
             table in physical units (GeV, rad), e.g. ``Transform.inverse``.
         postprocess: maps a table to the repaired table and a validity record
-            ``{"events", "invalid", "reasons"}`` (e.g. ``Transform.postprocess``); the
-            records of the batches are summed.
+            ``{"events", "invalid", "reasons", "removed"}`` (e.g. ``Transform.postprocess``);
+            the records of the batches are summed.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         workers: CPU threads drawing batches at once (1 on a GPU).
-        info: filled when the last batch has been consumed with ``{"events", "seconds",
-            "rate_hz", "device", "workers"}`` plus ``"validity"`` when ``postprocess`` is
-            given; ``rate_hz`` counts events per second of wall time from the first draw to
+        max_removed_fraction: the largest fraction of ``n`` that may be removed.
+        info: filled when the last batch has been consumed with ``{"events"`` (written),
+            ``"seconds", "rate_hz", "device", "workers", "validity"}``; ``rate_hz`` counts events per second of wall time from the first draw to
             the consumption of the last batch (inverse and postprocess included).
     """
     for key, value in {"events": n, "batch_size": batch_size, "workers": workers}.items():
@@ -134,26 +138,28 @@ def iter_samples(
 
     errstate = np.geterr()  # NumPy's error handling is per thread: give workers the caller's
 
-    def draw(index: int) -> tuple[pd.DataFrame | None, dict[str, Any] | None, int, int]:
+    def draw(index: int) -> tuple[pd.DataFrame, dict[str, Any]]:
         with np.errstate(**errstate):
             return draw_batch(index)
 
-    def draw_batch(index: int) -> tuple[pd.DataFrame | None, dict[str, Any] | None, int, int]:
+    def draw_batch(index: int) -> tuple[pd.DataFrame, dict[str, Any]]:
         generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "batch", index))
         with torch.inference_mode():
             x = _network_draw(model, sizes[index], generator, chunk).float().cpu().numpy()
-        bad_latent = int(np.count_nonzero(~np.isfinite(x)))
-        if bad_latent:
-            return None, None, bad_latent, 0
+        finite = np.isfinite(x).all(axis=1)
+        if not finite.all():
+            x = x[finite]
         table = inverse(x, np.random.default_rng([seed, index]))
-        bad_physical = int(np.count_nonzero(~np.isfinite(table.to_numpy(float))))
-        validity = None
-        if postprocess is not None and not bad_physical:
+        physical = np.isfinite(table.to_numpy(float)).all(axis=1)
+        if not physical.all():
+            table = table[physical].reset_index(drop=True)
+        if postprocess is not None:
             table, validity = postprocess(table)
-        return table, validity, bad_latent, bad_physical
+        else:
+            validity = {"events": len(table), "invalid": 0, "reasons": {}, "removed": 0}
+        return table, _with_non_finite(validity, int((~finite).sum()) + int((~physical).sum()))
 
     records = []
-    bad_latent = bad_physical = 0
     start = time.perf_counter()
     # OpenMP's thread count is per thread: set it in every worker, not only here
     threads = 1 if workers > 1 else torch.get_num_threads()
@@ -162,23 +168,47 @@ def iter_samples(
         ThreadPoolExecutor(workers, initializer=torch.set_num_threads, initargs=(threads,)) as pool,
     ):
         with tqdm(total=n, desc=f"sample {model.model_type}", unit="ev", file=sys.stderr) as bar:
-            for table, validity, latent, physical in _ordered(pool, draw, len(sizes), workers):
-                bad_latent, bad_physical = bad_latent + latent, bad_physical + physical
-                if bad_latent or bad_physical:
-                    continue  # count the rest; yield nothing more
+            for table, validity in _ordered(pool, draw, len(sizes), workers):
                 records.append(validity)
                 yield table
-                bar.update(len(table))
-    if bad_latent or bad_physical:
+                bar.update(validity["events"])
+    validity = merge_validity(records)
+    removed = validity["removed"] / n
+    if removed > max_removed_fraction:
         msg = (
-            f"model type {model.model_type!r} generated non-finite values: {bad_latent} NaN/inf "
-            f"in transformed space and {bad_physical} after the inverse transform (seed {seed})"
+            f"model type {model.model_type!r} (seed {seed}): {validity['removed']} of {n} generated "
+            f"events ({removed:.2%}) are unusable ({validity['reasons']}), more than "
+            f"sample.max_removed_fraction = {max_removed_fraction}"
         )
         raise HepgenError(msg)
-    info.update(events=n, device=device, workers=workers)
-    if postprocess is not None:
-        info["validity"] = merge_validity(records)
+    if validity["removed"]:
+        log.warning(
+            "%d of %d generated events (%.3g %%) were removed as unusable: %s",
+            validity["removed"],
+            n,
+            100 * removed,
+            {k: v for k, v in validity["reasons"].items() if k in ("non_finite", "unusable")},
+        )
+    info.update(events=n - validity["removed"], device=device, workers=workers)
+    info["validity"] = validity
     _timed(info, n, start)
+
+
+def _with_non_finite(validity: dict[str, Any], count: int) -> dict[str, Any]:
+    """Add ``count`` events removed for NaN/inf values (drawn, then removed) to a record."""
+    if not count:
+        return validity
+    events = validity["events"] + count
+    invalid = validity["invalid"] + count
+    reasons = {**validity["reasons"], "non_finite": count}
+    removed = validity.get("removed", 0) + count
+    return validity | {
+        "events": events,
+        "invalid": invalid,
+        "invalid_fraction": invalid / events,
+        "reasons": reasons,
+        "removed": removed,
+    }
 
 
 def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
@@ -197,7 +227,7 @@ def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
 
 
 def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum per-batch validity records ``{"events", "invalid", "reasons"}`` into one."""
+    """Sum per-batch validity records ``{"events", "invalid", "reasons", "removed"}`` into one."""
     events = sum(r["events"] for r in records)
     invalid = sum(r["invalid"] for r in records)
     reasons: dict[str, int] = {}
@@ -209,6 +239,7 @@ def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
         "invalid": invalid,
         "invalid_fraction": invalid / events if events else 0.0,
         "reasons": dict(sorted(reasons.items())),
+        "removed": sum(r.get("removed", 0) for r in records),
     }
 
 

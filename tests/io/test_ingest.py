@@ -263,3 +263,56 @@ def test_failed_ingestion_leaves_no_table(tmp_path):
     with pytest.raises(HepgenError, match="NaN"):
         ingest_to_parquet(spec, tmp_path / "events.parquet", step_size=2)
     assert list(tmp_path.glob("*.parquet*")) == [] and not list(tmp_path.glob(".events*"))
+
+
+def test_per_object_fields_follow_their_objects(tmp_path, rng):
+    obj = random_objects(rng, 200)
+    charge = ak.values_astype(rng.integers(0, 2, len(ak.flatten(obj["pt"]))) * 2 - 1, np.int32)
+    charge = ak.unflatten(charge, ak.num(obj["pt"]))
+    path = write_tree(
+        tmp_path / "fields.root",
+        {"jet": ak.zip({**{k: obj[k] for k in ("pt", "eta", "phi", "mass")}, "q": charge})},
+    )
+    entry = {"name": "jet", "prefix": "jet_", "kinematics": "ptetaphim", "max": 3}
+    spec = DatasetSpec.from_config(
+        {
+            "files": [str(path)],
+            "objects": [{**entry, "min_pt": 20.0, "fields": {"charge": "jet_q"}}],
+        }
+    )
+    table, _ = ingest(spec)
+    assert [c for c in table.columns if c.startswith("jet1_")] == [
+        "jet1_pt", "jet1_eta", "jet1_phi", "jet1_e", "jet1_charge"
+    ]  # fmt: skip
+    keep = obj["pt"] > 20.0
+    order = ak.argsort(obj["pt"][keep], ascending=False)
+    lead = ak.to_numpy(ak.fill_none(ak.firsts(charge[keep][order]), 0))
+    np.testing.assert_array_equal(table["jet1_charge"], lead)
+    absent = table["jet3_pt"] == 0
+    assert absent.any() and (table.loc[absent, "jet3_charge"] == 0).all()
+    with pytest.raises(HepgenError, match="jet_charge"):
+        ingest(
+            DatasetSpec.from_config(
+                {**spec_entry(path), "objects": [{**entry, "fields": {"charge": "jet_charge"}}]}
+            )
+        )
+    with pytest.raises(HepgenError, match=r"fields \['pt'\] are kinematics"):
+        DatasetSpec.from_config(
+            {**spec_entry(path), "objects": [{**entry, "fields": {"pt": "jet_q"}}]}
+        )
+
+
+def spec_entry(path):
+    return {"files": [str(path)]}
+
+
+def test_real_cms_dimuon_charges(shared_zmumu):
+    slots = {f: [f"{f}1", f"{f}2"] for f in ("px", "py", "pz")} | {"e": ["E1", "E2"]}
+    mu = {"name": "mu", "kinematics": "pxpypze", "max": 2, "min": 2, "branches": slots}
+    spec = DatasetSpec.from_config(
+        {"files": [str(shared_zmumu)], "objects": [{**mu, "fields": {"charge": ["Q1", "Q2"]}}]}
+    )
+    table, _ = ingest(spec)
+    charges = table[["mu1_charge", "mu2_charge"]].to_numpy()
+    assert set(np.unique(charges)) == {-1.0, 1.0}
+    assert (charges.sum(axis=1) == 0).mean() > 0.9  # mostly opposite-sign Z candidates

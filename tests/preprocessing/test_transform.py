@@ -137,12 +137,15 @@ def test_bad_transform_config_names_feature(rng, rules, match):
         Transform.from_rules(list(table.columns), rules).fit(table)
 
 
-def test_zero_variance_and_bad_fractions(rng):
+def test_a_constant_feature_is_kept_not_learned_and_bad_fractions(rng):
     table = _table(rng).assign(met=5.0)
-    with pytest.raises(HepgenError, match="'met'.*zero-variance"):
-        Transform.from_rules(list(table.columns), [{"match": "*", "chain": ["standard"]}]).fit(
-            table
-        )
+    rules = [{"match": "*", "chain": ["standard"]}]
+    transform = Transform.from_rules(list(table.columns), rules).fit(table)
+    assert transform.constants == {"met": 5.0}
+    assert "met" not in transform.features
+    x = transform.forward(table)
+    assert x.shape[1] == len(table.columns) - 2  # neither weight nor met
+    assert (transform.inverse(x)["met"] == 5.0).all()
     with pytest.raises(HepgenError, match="sum to 1"):
         split_table(table, {"train": 0.5, "val": 0.2, "test": 0.2}, seed=0)
 

@@ -7,6 +7,7 @@ from hepgen import models as hepgen_models
 from hepgen.conventions import JETS, LEPTONS, has_latent_space
 from hepgen.config import replace_user_sections, validate_config
 from hepgen.io import expand_files
+from hepgen.preprocessing.representation import Representation
 from hepgen.resources import check_default_resources, check_gpu_requests
 from hepgen.errors import HepgenError
 from hepgen.seeds import derive_seed
@@ -62,6 +63,21 @@ def _check_resources():
 
 
 _check_resources()
+
+
+def representation_kind():
+    return config["preprocess"].get("representation", "ptetaphim")
+
+
+def _check_representations():
+    for name, entry in config["datasets"].items():
+        try:
+            Representation.from_config(entry, representation_kind())
+        except HepgenError as err:
+            raise HepgenError(f"config datasets.{name}: {err}") from None
+
+
+_check_representations()
 
 
 wildcard_constraints:

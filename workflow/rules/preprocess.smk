@@ -21,6 +21,8 @@ rule preprocess_split:
         transforms=config["preprocess"]["transforms"],
         tail_cuts=config["preprocess"].get("tail_cuts", {}),
         phi=config["preprocess"].get("phi"),
+        dataset=ingest_spec,
+        representation=representation_kind(),
         phi_seed=lambda w: seed_for("phi", w.dataset),
         seed=lambda w: seed_for("split", w.dataset),
         config=lambda w: provenance_config(w),

@@ -211,7 +211,7 @@ def table_chunk(
 
     Returns:
         The columns, float64 (selected events,) each, in table order (per collection
-        ``<name><k>_<field>`` for each slot, then ``n_<name>``; ``met, met_phi``; scalars;
+        ``<name><k>_<field>`` for each slot, kinematics then per-object fields, then ``n_<name>``; ``met, met_phi``; scalars;
         ``weight``), and ``{collection: events removed by its minimum multiplicity}``.
     """
     flat = {b: _unpack(arrays[b]) for b in branches}
@@ -221,7 +221,7 @@ def table_chunk(
     collections = []
     for obj in spec.objects:
         fields, offsets = _object_fields(arrays, flat, obj, path, start)
-        polar = _to_polar(fields, obj.kinematics)
+        polar = _to_polar(fields, obj.kinematics) | {f: fields[f] for f in obj.fields}
         slots = _slots(polar, offsets, obj)
         enough = slots.n >= obj.min
         removed[obj.name] = int((mask & ~enough).sum())
@@ -239,9 +239,9 @@ def table_chunk(
     for obj, polar, slots in collections:
         if not everything:
             slots = slots.select(mask)
-        padded = {f: _gather(polar[f], slots) for f in _OUT_FIELDS}
+        padded = {f: _gather(polar[f], slots) for f in (*_OUT_FIELDS, *obj.fields)}
         for k in range(obj.max):
-            for f in _OUT_FIELDS:
+            for f in padded:
                 columns[f"{obj.name}{k + 1}_{f}"] = padded[f][k]
         if obj.multiplicity:
             columns[f"n_{obj.name}"] = slots.n.astype(np.float64)

@@ -33,6 +33,8 @@ class ObjectSpec:
         min_pt: object selection [GeV].
         max_abs_eta: object selection.
         multiplicity: add a column ``n_<name>`` with the number of selected objects.
+        fields: per-object fields beyond kinematics (``charge``, ``btag`` …), each read from
+            the branch ``branches[field]`` into columns ``<name><k>_<field>``.
     """
 
     name: str
@@ -43,6 +45,7 @@ class ObjectSpec:
     min_pt: float = 0.0
     max_abs_eta: float | None = None
     multiplicity: bool = False
+    fields: tuple[str, ...] = ()
 
     @property
     def flat(self) -> bool:
@@ -89,7 +92,7 @@ class DatasetSpec:
             files=list(files if files is not None else config.get("files", [])),
             tree=config.get("tree", "events"),
             objects=objects,
-            met=MetSpec(**met) if met else None,
+            met=MetSpec(**{k: v for k, v in met.items() if k != "reference"}) if met else None,
             weight=config.get("weight"),
             scalars=list(config.get("scalars", [])),
         )
@@ -116,15 +119,23 @@ def _object_from_config(entry: dict[str, Any]) -> ObjectSpec:
             f"missing {missing}, unexpected {unknown}"
         )
         raise HepgenError(msg)
+    extra = dict(entry.get("fields") or {})
+    clash = sorted(set(extra) & {f for fs in KINEMATICS.values() for f in fs})
+    if clash:
+        msg = (
+            f"objects '{entry['name']}': fields {clash} are kinematics; name them under 'branches'"
+        )
+        raise HepgenError(msg)
     spec = ObjectSpec(
         name=entry["name"],
         kinematics=kinematics,
         max=int(entry["max"]),
-        branches={f: branches[f] for f in fields},
+        branches={**{f: branches[f] for f in fields}, **extra},
         min=int(entry.get("min", 0)),
         min_pt=float(entry.get("min_pt", 0.0)),
         max_abs_eta=entry.get("max_abs_eta"),
         multiplicity=bool(entry.get("multiplicity", False)),
+        fields=tuple(extra),
     )
     kinds = {isinstance(b, list) for b in spec.branches.values()}
     if len(kinds) > 1:

@@ -49,13 +49,18 @@ def sampling_record(info: Mapping[str, Any] | None) -> dict[str, float | None]:
         info: the contents of ``samples/{model}.json``, or ``None``.
 
     Returns:
-        ``{"rate_hz": events per second or None, "valid_fraction": in [0, 1] or None}``.
+        ``{"rate_hz": events per second or None, "valid_fraction": in [0, 1] or None,
+        "removed": events removed as unusable (NaN/inf, outside the transform's support) or
+        None}``.
     """
     info = dict(info or {})
     rate = info.get("rate_hz")
+    validity = info.get("validity")
+    removed = validity.get("removed") if isinstance(validity, Mapping) else None
     return {
         "rate_hz": float(rate) if isinstance(rate, int | float) else None,
         "valid_fraction": _valid_fraction(info),
+        "removed": int(removed) if isinstance(removed, int) else None,
     }
 
 

@@ -42,6 +42,7 @@ COLUMNS = [
     *(f"{h.key}{suffix}" for h in HEADLINE for suffix in SUFFIXES),
     "n_compared",
     "valid_fraction",
+    "unusable",
     "rate_hz",
     "eval_seconds",
 ]
@@ -149,6 +150,9 @@ def _row(record: Mapping[str, Any]) -> dict[str, Any]:
     for key in ("valid_fraction", "rate_hz"):
         value = sampling.get(key)
         row[key] = math.nan if value is None else float(value)
+    removed, excluded = sampling.get("removed"), (metrics.get("excluded") or {}).get("events")
+    counts = [c for c in (removed, excluded) if c is not None]
+    row["unusable"] = float(sum(counts)) if counts else math.nan
     total = (metrics.get("seconds") or {}).get("total")
     row["eval_seconds"] = math.nan if total is None else float(total)
     return row

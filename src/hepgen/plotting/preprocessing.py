@@ -32,13 +32,13 @@ def preprocessing_view(
     """
     inputs = transform.forward(train)
     if transform.phi is None:
-        return train, inputs, {}
+        return transform.coordinates(train), inputs, {}
     ref = transform.phi.reference
     labels = {
         column: rf"$\Delta${feature_label(column)} to {ref}, centred"
         for column in transform.phi.relative_columns(transform.features)
     }
-    return transform.phi.forward(train), inputs, labels
+    return transform.coordinates(train), inputs, labels
 
 
 def plot_preprocessing(

@@ -23,8 +23,9 @@ _NOTE = (
     "W1/σ obs.: mean W1 of the physics observables; tail: generated/expected events above the "
     "truth's 99 % (99.9 %) quantiles, averaged; C_T: data-copying statistic (≪ 0: copies "
     "training events); d_NN ratio: median distance to the nearest training event, generated "
-    "over test; valid: fraction of valid events before repair; rate: generated events per "
-    "second."
+    "over test; valid: fraction of valid events before repair; unusable: generated events "
+    "removed because they hold NaN/inf values or fall outside the transform's support (removed "
+    "when sampling, or excluded from every metric); rate: generated events per second."
 )
 
 
@@ -112,13 +113,15 @@ def _rows(frame: pd.DataFrame, headlines: list[Headline], *, tex: bool) -> list[
 
 
 def _extras(row: pd.Series | None, *, tex: bool) -> list[str]:
-    """Valid fraction and sampling rate [kHz] of a model row (blank for the floor row)."""
+    """Valid fraction, unusable events and sampling rate [kHz] of a model row (blank for the floor row)."""
     if row is None:
-        return ["", ""]
+        return ["", "", ""]
     missing = "---" if tex else "—"
     valid, rate = row["valid_fraction"], row["rate_hz"]
+    unusable = row.get("unusable", math.nan)
     return [
         missing if not math.isfinite(valid) else f"{valid:.4f}",
+        missing if not math.isfinite(unusable) else f"{unusable:.0f}",
         missing if not math.isfinite(rate) else f"{rate / 1e3:.0f}",
     ]
 
@@ -136,7 +139,7 @@ def markdown_tables(frame: pd.DataFrame) -> str:
     for number, title in ((1, "Distributions"), (2, "Physics distances, tails, data copying")):
         headlines = _headlines(number)
         names = [h.label for h in headlines]
-        extra = ["valid", "rate [kHz]"] if number == 2 else []
+        extra = ["valid", "unusable", "rate [kHz]"] if number == 2 else []
         lines = [
             f"### {title}",
             "",
@@ -163,7 +166,7 @@ def latex_tables(frame: pd.DataFrame) -> str:
     parts = ["% hepgen leaderboard; needs \\usepackage{booktabs}. Cells: value \\pm uncertainty."]
     for number in (1, 2):
         headlines = _headlines(number)
-        extra = ["valid", "rate [kHz]"] if number == 2 else []
+        extra = ["valid", "unusable", "rate [kHz]"] if number == 2 else []
         header = ["dataset", "model", *(h.tex for h in headlines), *extra]
         lines = [
             "\\begin{tabular}{ll" + "r" * (len(header) - 2) + "}",

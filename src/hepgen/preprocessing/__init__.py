@@ -1,9 +1,11 @@
-"""Invertible preprocessing: the data split, tail cuts, relative angles, per-feature chains, repair."""
+"""Invertible preprocessing: the data split, tail cuts, the event representation, relative angles,
+per-feature chains, repair."""
 
 from hepgen.preprocessing.angles import PhiRelative, wrap_phi
 from hepgen.preprocessing.cuts import apply_cuts, fit_cuts
 from hepgen.preprocessing.elementary import ELEMENTARY, Elementary, make
 from hepgen.preprocessing.repair import ObjectLayout, find_objects, repair
+from hepgen.preprocessing.representation import Representation
 from hepgen.preprocessing.split import split_table
 from hepgen.preprocessing.transform import NOT_FEATURES, Transform
 
@@ -13,6 +15,7 @@ __all__ = [
     "Elementary",
     "ObjectLayout",
     "PhiRelative",
+    "Representation",
     "Transform",
     "apply_cuts",
     "find_objects",

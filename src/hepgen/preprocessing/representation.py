@@ -1,0 +1,410 @@
+"""The event representation: physical event table ↔ the coordinates a generator learns.
+
+Two named representations:
+
+- ``ptetaphie``: every object as the (pT, η, φ, E) columns of the event table, MET as
+  (magnitude, φ). Each object's mass emerges from four noisy numbers.
+- ``ptetaphim`` (default): every object as (pT, η, φ, m). A collection with a fixed ``mass``
+  (leptons, photons) learns no mass column and its E follows from |p| and the mass, so E ≥ |p|
+  by construction; other collections (jets) learn their mass as ``<object>_m``. A *system* of
+  two objects (``{name: ll, objects: [mu1, mu2]}``) is learned as its mass, pT, rapidity and
+  azimuth (``ll_m, ll_pt, ll_y, ll_phi``) and the decay angles of its first daughter in the
+  Collins–Soper frame (``ll_costheta, ll_phistar``; :mod:`hepgen.preprocessing.kinematics`);
+  both daughters are rebuilt exactly and put back into their slots in pT order. MET relative to
+  a reference (a system or an object) is learned as the components parallel and perpendicular
+  to the reference's azimuth (``met_para, met_perp``).
+
+Per-object fields beyond kinematics (``mu1_charge`` …) follow their object; a system's
+daughters carry theirs as ``<system><1|2>_<field>`` and their learned masses as
+``<system><1|2>_m``. Daughter 1 is the one of lower ``charge`` when the system is ordered by
+charge (the negative lepton of a Z, as in the Collins–Soper angle), else the pT-leading one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hepgen.errors import HepgenError
+from hepgen.preprocessing.kinematics import (
+    from_cartesian,
+    met_from_relative,
+    met_relative,
+    to_cartesian,
+    two_body_from_frame,
+    two_body_to_frame,
+)
+
+__all__ = ["KINDS", "Collection", "Representation", "System"]
+
+log = logging.getLogger(__name__)
+
+#: The named representations.
+KINDS = ("ptetaphim", "ptetaphie")
+#: Coordinates of a system, in feature order.
+SYSTEM_COORDINATES = ("m", "pt", "y", "phi", "costheta", "phistar")
+_ORDERS = ("charge", "pt")
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One zero-padded object collection of the event table.
+
+    Arguments:
+        name: column prefix (``mu`` for ``mu1_pt`` …).
+        slots: objects per event (the config's ``max``).
+        min_count: the fewest objects an event holds (the config's ``min``).
+        mass: fixed mass [GeV], or ``None`` to learn it.
+        fields: per-object fields beyond kinematics (``charge`` for ``mu1_charge``).
+    """
+
+    name: str
+    slots: int
+    min_count: int = 0
+    mass: float | None = None
+    fields: tuple[str, ...] = ()
+
+    def objects(self) -> list[str]:
+        return [f"{self.name}{k}" for k in range(1, self.slots + 1)]
+
+
+@dataclass(frozen=True)
+class System:
+    """Two objects learned as one two-body system.
+
+    Arguments:
+        name: column prefix of the system's coordinates (``ll`` for ``ll_m`` …).
+        objects: the two daughter objects, e.g. ``("mu1", "mu2")``; both always present.
+        order: ``"charge"`` (daughter 1 has the lower charge) or ``"pt"`` (the pT-leading one).
+    """
+
+    name: str
+    objects: tuple[str, str]
+    order: str = "pt"
+
+
+@dataclass
+class Representation:
+    """Physical event table ↔ learned coordinates (a pandas table each).
+
+    Arguments:
+        kind: one of :data:`KINDS`.
+        collections: the event table's object collections.
+        systems: two-body systems (``ptetaphim`` only).
+        met_reference: a system or object whose azimuth MET is measured from (``ptetaphim``
+            only), or ``None`` to keep MET as (magnitude, φ).
+        energy_change: measured by :meth:`fit`: how much fixing the masses changes the
+            energy of the training objects (mean and maximum relative change, objects changed).
+    """
+
+    kind: str = "ptetaphim"
+    collections: list[Collection] = field(default_factory=list)
+    systems: list[System] = field(default_factory=list)
+    met_reference: str | None = None
+    energy_change: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.collections = [
+            c if isinstance(c, Collection) else _collection(c) for c in self.collections
+        ]
+        self.systems = [s if isinstance(s, System) else _system(s) for s in self.systems]
+        self.check()
+
+    # --- configuration ---------------------------------------------------------------------
+    def check(self) -> None:
+        """Refuse an inconsistent representation, naming the config key."""
+        if self.kind not in KINDS:
+            msg = f"preprocess.representation must be one of {list(KINDS)}, found {self.kind!r}"
+            raise HepgenError(msg)
+        slots = {o: (c, k) for c in self.collections for k, o in enumerate(c.objects(), 1)}
+        for c in self.collections:
+            if c.mass is not None and not c.mass >= 0:
+                msg = f"objects '{c.name}': mass must be >= 0 GeV, found {c.mass}"
+                raise HepgenError(msg)
+        used: dict[str, str] = {}
+        for s in self.systems:
+            if len(s.objects) != 2 or s.objects[0] == s.objects[1]:
+                msg = f"systems '{s.name}': objects must name two different objects, found {list(s.objects)}"
+                raise HepgenError(msg)
+            if s.order not in _ORDERS:
+                msg = f"systems '{s.name}': order must be one of {list(_ORDERS)}, found {s.order!r}"
+                raise HepgenError(msg)
+            for obj in s.objects:
+                if obj not in slots:
+                    msg = f"systems '{s.name}': object {obj!r} does not exist; objects: {sorted(slots)}"
+                    raise HepgenError(msg)
+                coll, k = slots[obj]
+                if coll.min_count < k:
+                    msg = (
+                        f"systems '{s.name}': object {obj!r} can be absent (objects '{coll.name}' "
+                        f"min is {coll.min_count}); a system needs min >= {k}"
+                    )
+                    raise HepgenError(msg)
+                if coll is not slots[s.objects[0]][0]:
+                    msg = f"systems '{s.name}': objects {list(s.objects)} must come from one collection"
+                    raise HepgenError(msg)
+                if obj in used:
+                    msg = f"systems '{s.name}': object {obj!r} is already in system '{used[obj]}'"
+                    raise HepgenError(msg)
+                used[obj] = s.name
+            if s.order == "charge" and not all("charge" in slots[o][0].fields for o in s.objects):
+                msg = f"systems '{s.name}': order 'charge' needs a 'charge' field on its objects"
+                raise HepgenError(msg)
+        references = {s.name for s in self.systems} | set(slots)
+        if self.met_reference is not None and self.met_reference not in references:
+            msg = (
+                f"met.reference {self.met_reference!r} is neither a system nor an object; "
+                f"choose one of {sorted(references)}"
+            )
+            raise HepgenError(msg)
+        if self.kind == "ptetaphie":
+            self.systems, self.met_reference = [], None
+
+    def coordinates(self, columns: list[str]) -> list[str]:
+        """The learned columns for an event table with ``columns`` (``weight`` excluded)."""
+        out: list[str] = []
+        for s in self.systems:
+            out += [f"{s.name}_{c}" for c in SYSTEM_COORDINATES]
+            for i, obj in enumerate(s.objects, 1):
+                coll = self._collection_of(obj)
+                out += [f"{s.name}{i}_m"] if coll.mass is None else []
+                out += [f"{s.name}{i}_{f}" for f in coll.fields]
+        in_system = self._in_system()
+        for c in self.collections:
+            for obj in c.objects():
+                if obj not in in_system:
+                    out += [f"{obj}_{f}" for f in self._object_coordinates(c)]
+        physical = set(self._physical(columns))
+        for column in columns:
+            if column in physical:
+                continue
+            if column == "met" and self.met_reference is not None:
+                out += ["met_para", "met_perp"]
+            elif column != "met_phi" or self.met_reference is None:
+                out.append(column)
+        return out
+
+    # --- maps ------------------------------------------------------------------------------
+    def fit(self, table: pd.DataFrame) -> Representation:
+        """Measure how much fixing the masses changes the energy of the training objects."""
+        changes = []
+        for c in self.collections:
+            if c.mass is None or self.kind != "ptetaphim":
+                continue
+            for obj in c.objects():
+                pt, eta, e = (table[f"{obj}_{f}"].to_numpy(np.float64) for f in ("pt", "eta", "e"))
+                present = pt > 0
+                fixed = to_cartesian(pt[present], eta[present], 0.0, c.mass)[0]
+                changes.append(np.abs(fixed - e[present]) / e[present])
+        if changes:
+            change = np.concatenate(changes)
+            self.energy_change = {
+                "objects": int(change.size),
+                "mean_relative": float(change.mean()) if change.size else 0.0,
+                "max_relative": float(change.max()) if change.size else 0.0,
+            }
+            log.info(
+                "fixed masses change the energy of %d training objects by %.3g (mean) and %.3g "
+                "(max) relative",
+                change.size,
+                self.energy_change["mean_relative"],
+                self.energy_change["max_relative"],
+            )
+        return self
+
+    def forward(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Physical event table → coordinate table (columns :meth:`coordinates`)."""
+        columns = list(table.columns)
+        out: dict[str, np.ndarray] = {}
+        vectors = {
+            obj: self._four_vector(table, c, obj) for c in self.collections for obj in c.objects()
+        }
+        for s in self.systems:
+            coll = self._collection_of(s.objects[0])
+            first = self._first_is_daughter_1(table, s)
+            a, b = (vectors[o] for o in s.objects)
+            d1 = tuple(np.where(first, x, y) for x, y in zip(a, b, strict=True))
+            d2 = tuple(np.where(first, y, x) for x, y in zip(a, b, strict=True))
+            for name, values in zip(SYSTEM_COORDINATES, two_body_to_frame(d1, d2), strict=True):
+                out[f"{s.name}_{name}"] = values
+            for i, d in ((1, d1), (2, d2)):
+                if coll.mass is None:
+                    out[f"{s.name}{i}_m"] = from_cartesian(*d)[3]
+            for f in coll.fields:
+                fa, fb = (table[f"{o}_{f}"].to_numpy(np.float64) for o in s.objects)
+                out[f"{s.name}1_{f}"] = np.where(first, fa, fb)
+                out[f"{s.name}2_{f}"] = np.where(first, fb, fa)
+        in_system = self._in_system()
+        for c in self.collections:
+            for obj in c.objects():
+                if obj in in_system:
+                    continue
+                for f in self._object_coordinates(c):
+                    if f == "m":
+                        out[f"{obj}_m"] = from_cartesian(*vectors[obj])[3]
+                    else:
+                        out[f"{obj}_{f}"] = table[f"{obj}_{f}"].to_numpy(np.float64)
+        if self.met_reference is not None:
+            para, perp = met_relative(
+                table["met"].to_numpy(np.float64),
+                table["met_phi"].to_numpy(np.float64),
+                self._reference_phi(out, table),
+            )
+            out["met_para"], out["met_perp"] = para, perp
+        physical = set(self._physical(columns))
+        for column in columns:
+            if column not in physical and column not in out and column not in ("met", "met_phi"):
+                out[column] = table[column].to_numpy(np.float64)
+            elif column in ("met", "met_phi") and self.met_reference is None:
+                out[column] = table[column].to_numpy(np.float64)
+        return pd.DataFrame({c: out[c] for c in self.coordinates(columns)}, index=table.index)
+
+    def inverse(self, coords: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+        """Coordinate table → physical event table with ``columns``; daughters in pT order."""
+        out: dict[str, np.ndarray] = {}
+        n = len(coords)
+        for s in self.systems:
+            coll = self._collection_of(s.objects[0])
+            masses = [
+                np.abs(coords[f"{s.name}{i}_m"].to_numpy(np.float64))
+                if coll.mass is None
+                else coll.mass
+                for i in (1, 2)
+            ]
+            frame = [coords[f"{s.name}_{c}"].to_numpy(np.float64) for c in SYSTEM_COORDINATES]
+            frame[0] = np.abs(frame[0])
+            daughters = two_body_from_frame(*frame, *masses)
+            values = [
+                {"e": d[0], **dict(zip(("pt", "eta", "phi"), from_cartesian(*d)[:3], strict=True))}
+                for d in daughters
+            ]
+            for f in coll.fields:
+                for i in (1, 2):
+                    values[i - 1][f] = coords[f"{s.name}{i}_{f}"].to_numpy(np.float64)
+            lead = values[0]["pt"] >= values[1]["pt"]
+            leading, trailing = s.objects
+            for f in values[0]:
+                out[f"{leading}_{f}"] = np.where(lead, values[0][f], values[1][f])
+                out[f"{trailing}_{f}"] = np.where(lead, values[1][f], values[0][f])
+        in_system = self._in_system()
+        for c in self.collections:
+            for obj in c.objects():
+                if obj in in_system:
+                    continue
+                pt, eta, phi = (
+                    coords[f"{obj}_{f}"].to_numpy(np.float64) for f in ("pt", "eta", "phi")
+                )
+                out[f"{obj}_pt"], out[f"{obj}_eta"], out[f"{obj}_phi"] = pt, eta, phi
+                if self.kind == "ptetaphie":
+                    out[f"{obj}_e"] = coords[f"{obj}_e"].to_numpy(np.float64)
+                else:
+                    m = (
+                        c.mass
+                        if c.mass is not None
+                        else np.abs(coords[f"{obj}_m"].to_numpy(np.float64))
+                    )
+                    e = to_cartesian(np.abs(pt), eta, phi, m)[0]
+                    out[f"{obj}_e"] = np.where(pt != 0, e, 0.0)
+                for f in c.fields:
+                    out[f"{obj}_{f}"] = coords[f"{obj}_{f}"].to_numpy(np.float64)
+        if self.met_reference is not None:
+            met, met_phi = met_from_relative(
+                coords["met_para"].to_numpy(np.float64),
+                coords["met_perp"].to_numpy(np.float64),
+                self._reference_phi(out, coords),
+            )
+            out["met"], out["met_phi"] = met, met_phi
+        for column in columns:
+            if column not in out:
+                out[column] = (
+                    coords[column].to_numpy(np.float64) if column in coords else np.zeros(n)
+                )
+        return pd.DataFrame({c: out[c] for c in columns}, index=coords.index)
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _object_coordinates(self, c: Collection) -> list[str]:
+        if self.kind == "ptetaphie":
+            return ["pt", "eta", "phi", "e", *c.fields]
+        return ["pt", "eta", "phi", *(["m"] if c.mass is None else []), *c.fields]
+
+    def _physical(self, columns: list[str]) -> list[str]:
+        """The columns of ``columns`` that belong to an object (kinematics and fields)."""
+        names = {
+            f"{obj}_{f}"
+            for c in self.collections
+            for obj in c.objects()
+            for f in ("pt", "eta", "phi", "e", *c.fields)
+        }
+        return [c for c in columns if c in names]
+
+    def _in_system(self) -> set[str]:
+        return {o for s in self.systems for o in s.objects}
+
+    def _collection_of(self, obj: str) -> Collection:
+        return next(c for c in self.collections if obj in c.objects())
+
+    def _four_vector(self, table: pd.DataFrame, c: Collection, obj: str) -> tuple[np.ndarray, ...]:
+        pt, eta, phi, e = (
+            table[f"{obj}_{f}"].to_numpy(np.float64) for f in ("pt", "eta", "phi", "e")
+        )
+        if c.mass is not None and self.kind == "ptetaphim":
+            vector = to_cartesian(pt, eta, phi, c.mass)
+            return (np.where(pt > 0, vector[0], 0.0), *vector[1:])
+        return e, pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta)
+
+    def _first_is_daughter_1(self, table: pd.DataFrame, s: System) -> np.ndarray:
+        """(n,) True where ``s.objects[0]`` is daughter 1 (lower charge, or higher pT)."""
+        if s.order == "charge":
+            qa, qb = (table[f"{o}_charge"].to_numpy(np.float64) for o in s.objects)
+            pa, pb = (table[f"{o}_pt"].to_numpy(np.float64) for o in s.objects)
+            return (qa < qb) | ((qa == qb) & (pa >= pb))
+        pa, pb = (table[f"{o}_pt"].to_numpy(np.float64) for o in s.objects)
+        return pa >= pb
+
+    def _reference_phi(self, known: dict[str, np.ndarray], table: pd.DataFrame) -> np.ndarray:
+        column = f"{self.met_reference}_phi"
+        source = known if column in known else table
+        return np.asarray(source[column], dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "collections": [asdict(c) for c in self.collections],
+            "systems": [asdict(s) for s in self.systems],
+            "met_reference": self.met_reference,
+            "energy_change": self.energy_change,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Representation:
+        return cls(**data)
+
+    @classmethod
+    def from_config(cls, dataset: dict[str, Any], kind: str = "ptetaphim") -> Representation:
+        """Build from one ``datasets.<name>`` entry (``objects``, ``systems``, ``met.reference``)
+        and ``preprocess.representation``."""
+        met = dataset.get("met") or {}
+        return cls(
+            kind=kind,
+            collections=[_collection(o) for o in dataset.get("objects", [])],
+            systems=[_system(s) for s in dataset.get("systems", [])],
+            met_reference=met.get("reference"),
+        )
+
+
+def _collection(entry: dict[str, Any]) -> Collection:
+    return Collection(
+        name=entry["name"],
+        slots=int(entry.get("slots", entry.get("max", 0))),
+        min_count=int(entry.get("min_count", entry.get("min", 0))),
+        mass=None if entry.get("mass") is None else float(entry["mass"]),
+        fields=tuple(entry.get("fields") or ()),
+    )
+
+
+def _system(entry: dict[str, Any]) -> System:
+    return System(entry["name"], tuple(entry["objects"]), entry.get("order", "pt"))

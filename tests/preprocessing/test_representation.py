@@ -1,0 +1,210 @@
+"""The event representation: exact round trips, the coordinates learned, and refused configs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hepgen.errors import HepgenError
+from hepgen.preprocessing import Representation, Transform
+from hepgen.preprocessing.kinematics import from_cartesian, to_cartesian
+
+MUON = 0.10566
+RULES = [
+    {"match": "*_pt", "chain": ["log", "standard"]},
+    {"match": "*_m", "chain": [{"log": {"offset": 1.0}}, "standard"]},
+    {"match": "*_e", "chain": ["log", "standard"]},
+    {"match": "*_charge", "chain": ["discrete", "standard"]},
+    {"match": "*", "chain": ["standard"]},
+]
+
+
+def dimuon_events(rng: np.random.Generator, n: int = 4000) -> pd.DataFrame:
+    """Opposite-sign muon pairs (pT-ordered, E from the muon mass), MET and a weight."""
+    pt = np.sort(rng.exponential(30.0, (n, 2)) + 20.0, axis=1)[:, ::-1]
+    eta, phi = rng.uniform(-2.4, 2.4, (n, 2)), rng.uniform(-np.pi, np.pi, (n, 2))
+    charge = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    table = {}
+    for k in (0, 1):
+        table[f"mu{k + 1}_pt"], table[f"mu{k + 1}_eta"] = pt[:, k], eta[:, k]
+        table[f"mu{k + 1}_phi"] = phi[:, k]
+        table[f"mu{k + 1}_e"] = to_cartesian(pt[:, k], eta[:, k], 0.0, MUON)[0]
+        table[f"mu{k + 1}_charge"] = charge * (1 if k == 0 else -1)
+    table |= {"met": rng.exponential(15.0, n), "met_phi": rng.uniform(-np.pi, np.pi, n)}
+    return pd.DataFrame(table | {"weight": np.ones(n)})
+
+
+def dimuon(kind: str = "ptetaphim", **extra) -> Representation:
+    dataset = {
+        "objects": [
+            {"name": "mu", "max": 2, "min": 2, "mass": MUON, "fields": {"charge": "lep_charge"}}
+        ],
+        "systems": [{"name": "ll", "objects": ["mu1", "mu2"], "order": "charge"}],
+        "met": {"pt": "met", "phi": "met_phi", "reference": "ll"},
+    }
+    return Representation.from_config(dataset | extra, kind)
+
+
+def jet_events(rng: np.random.Generator, n: int = 3000) -> pd.DataFrame:
+    """Up to three jets with a learned mass (the third may be absent)."""
+    count = rng.integers(2, 4, n)
+    table = {}
+    pts = np.sort(rng.exponential(40.0, (n, 3)) + 20.0, axis=1)[:, ::-1]
+    for k in range(3):
+        present = count > k
+        pt, eta = np.where(present, pts[:, k], 0.0), np.where(present, rng.normal(0, 1.5, n), 0.0)
+        phi = np.where(present, rng.uniform(-np.pi, np.pi, n), 0.0)
+        m = rng.gamma(4.0, 3.0, n)
+        e = np.where(present, to_cartesian(pt, eta, phi, m)[0], 0.0)
+        table |= {f"jet{k + 1}_pt": pt, f"jet{k + 1}_eta": eta, f"jet{k + 1}_phi": phi}
+        table[f"jet{k + 1}_e"] = e
+    return pd.DataFrame(table | {"n_jet": count.astype(float)})
+
+
+def jets(**extra) -> Representation:
+    dataset = {"objects": [{"name": "jet", "max": 3, "min": 2}], **extra}
+    return Representation.from_config(dataset)
+
+
+def assert_tables_close(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    assert list(a.columns) == list(b.columns)
+    for column in a.columns:
+        x, y = a[column].to_numpy(), b[column].to_numpy()
+        if column.endswith("_phi"):
+            delta = np.angle(np.exp(1j * (x - y)))
+            np.testing.assert_allclose(delta, 0.0, atol=1e-9, err_msg=column)
+        else:
+            np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-9, err_msg=column)
+
+
+def test_the_dimuon_coordinates() -> None:
+    columns = list(dimuon_events(np.random.default_rng(0), 10).columns[:-1])
+    assert dimuon().coordinates(columns) == [
+        "ll_m", "ll_pt", "ll_y", "ll_phi", "ll_costheta", "ll_phistar",
+        "ll1_charge", "ll2_charge", "met_para", "met_perp",
+    ]  # fmt: skip
+    assert dimuon("ptetaphie").coordinates(columns) == columns
+
+
+def test_dimuon_round_trip_is_exact_and_keeps_the_charges_with_their_muons() -> None:
+    table = dimuon_events(np.random.default_rng(1))
+    physical = list(table.columns[:-1])
+    rep = dimuon().fit(table)
+    coords = rep.forward(table[physical])
+    assert (coords["ll1_charge"] == -1).all() and (coords["ll2_charge"] == 1).all()
+    assert_tables_close(rep.inverse(coords, physical), table[physical])
+    pair = [
+        to_cartesian(*(table[f"mu{k}_{f}"] for f in ("pt", "eta", "phi")), MUON) for k in (1, 2)
+    ]
+    mass = from_cartesian(*(a + b for a, b in zip(*pair, strict=True)))[3]
+    np.testing.assert_allclose(coords["ll_m"], mass, rtol=1e-9)
+    assert rep.energy_change["objects"] == 2 * len(table)
+    assert rep.energy_change["max_relative"] < 1e-12  # the test muons already have the muon mass
+
+
+def test_jets_round_trip_with_a_learned_mass_and_absent_slots() -> None:
+    table = jet_events(np.random.default_rng(2))
+    columns = list(table.columns)
+    for rep in (jets(), jets(systems=[{"name": "jj", "objects": ["jet1", "jet2"]}])):
+        coords = rep.forward(table)
+        assert_tables_close(rep.inverse(coords, columns), table)
+        absent = table["jet3_pt"] == 0
+        assert (coords.loc[absent, "jet3_m"] == 0).all()
+    assert "jj1_m" in coords and "jet3_m" in coords and "jet1_pt" not in coords
+
+
+def test_fixed_mass_objects_are_physical_whatever_the_network_outputs() -> None:
+    table = dimuon_events(np.random.default_rng(3), 2000)
+    transform = Transform.from_rules(
+        list(table.columns), RULES, phi={"reference": "auto"}, representation=dimuon()
+    ).fit(table)
+    assert transform.phi.reference == "ll_phi"
+    assert "ll_phi" not in transform.features  # drawn uniformly
+    assert transform.constants == {"ll1_charge": -1.0, "ll2_charge": 1.0}
+    noise = np.random.default_rng(4).normal(0.0, 3.0, (5000, len(transform.features)))
+    events = transform.inverse(noise.astype(np.float32))
+    for k in (1, 2):
+        pt, eta, e = (events[f"mu{k}_{f}"].to_numpy() for f in ("pt", "eta", "e"))
+        assert np.all(e >= pt * np.cosh(eta) * (1 - 1e-12))  # up to rounding
+    assert (events["mu1_pt"] >= events["mu2_pt"]).all()
+    assert set(np.unique(events[["mu1_charge", "mu2_charge"]])) == {-1.0, 1.0}
+    assert (events["mu1_charge"] + events["mu2_charge"] == 0).all()
+    _, stats = transform.postprocess(events)
+    assert stats["reasons"].get("negative_mass", 0) == 0
+
+
+def test_transform_round_trip_through_the_network_inputs(tmp_path) -> None:
+    table = dimuon_events(np.random.default_rng(5), 3000)
+    transform = Transform.from_rules(
+        list(table.columns),
+        RULES,
+        phi={"reference": "auto", "mode": "keep"},
+        representation=dimuon(),
+    ).fit(table)
+    transform.save(tmp_path / "t.json")
+    loaded = Transform.load(tmp_path / "t.json")
+    x = loaded.forward(table)
+    back = loaded.inverse(x.astype(np.float64).astype(np.float32))
+    physical = list(table.columns[:-1])
+    # float32 network inputs hold about 7 digits
+    for column in physical:
+        np.testing.assert_allclose(back[column], table[column], rtol=2e-5, atol=2e-4)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"systems": [{"name": "ll", "objects": ["mu1", "mu3"]}]}, r"'mu3' does not exist"),
+        (
+            {"objects": [{"name": "mu", "max": 2, "min": 1, "fields": {"charge": "q"}}]},
+            r"'mu2' can be absent \(objects 'mu' min is 1\)",
+        ),
+        (
+            {"objects": [{"name": "mu", "max": 2, "min": 2, "mass": -1.0}]},
+            "mass must be >= 0",
+        ),
+        ({"met": {"pt": "met", "phi": "met_phi", "reference": "z"}}, "met.reference 'z'"),
+        (
+            {"objects": [{"name": "mu", "max": 2, "min": 2}]},
+            "order 'charge' needs a 'charge' field",
+        ),
+        (
+            {
+                "systems": [
+                    {"name": "ll", "objects": ["mu1", "mu2"]},
+                    {"name": "l2", "objects": ["mu2", "mu1"]},
+                ]
+            },
+            "already in system 'll'",
+        ),
+    ],
+)
+def test_bad_representations_name_the_key(change, match) -> None:
+    with pytest.raises(HepgenError, match=match):
+        dimuon(**change)
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(HepgenError, match="preprocess.representation must be one of"):
+        dimuon("ptetaphi")
+
+
+def test_postprocess_removes_and_counts_the_events_no_metric_can_take() -> None:
+    table = dimuon_events(np.random.default_rng(6), 2000)
+    transform = Transform.from_rules(
+        list(table.columns), RULES, phi={"reference": "auto"}, representation=dimuon()
+    ).fit(table)
+    noise = np.random.default_rng(7).normal(0.0, 2.5, (4000, len(transform.features)))
+    events = transform.inverse(noise.astype(np.float32))
+    events.loc[:9, "met"] = np.nan  # ten non-finite events
+    repaired, stats = transform.postprocess(events)
+    usable = transform.usable(repaired)
+    assert usable.all() and np.isfinite(transform.forward(repaired)).all()
+    # both muons below half the training minimum are made absent by the repair: no system left
+    soft = (events[["mu1_pt", "mu2_pt"]].to_numpy() < 10.0).all(axis=1)
+    assert soft[10:].sum() > 0
+    assert stats["removed"] == stats["reasons"]["unusable"] == len(events) - len(repaired)
+    assert stats["removed"] >= 10 + int(soft[10:].sum())
+    assert stats["invalid"] >= stats["removed"]
+    assert not transform.usable(events.iloc[:10]).any()
