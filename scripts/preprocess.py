@@ -6,13 +6,16 @@ from hepgen.io import write_table
 from hepgen.logs import script_logging
 from hepgen.preprocessing import Representation, Transform, apply_cuts, fit_cuts, split_table
 from hepgen.provenance import provenance
+from hepgen.seeds import derive_seed
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = snakemake.params  # noqa: F821
 table = pd.read_parquet(snakemake.input.table)  # noqa: F821
 parts = split_table(table, dict(params.split), seed=params.seed)
 phi = {**params.phi, "seed": params.phi_seed} if params.phi else None
-representation = Representation.from_config(dict(params.dataset), params.representation)
+representation = Representation.from_config(
+    dict(params.dataset), params.representation, seed=derive_seed(params.seed, "padding")
+)
 transform = Transform.from_rules(
     list(table.columns), list(params.transforms), phi=phi, representation=representation
 )

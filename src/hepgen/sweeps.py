@@ -30,6 +30,9 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 TRAINING_PREFIX = "training."
 """Grid keys with this prefix set a training key (``training.lr``); others set a model param."""
 
+SEED_KEY = "seed"
+"""The grid key that sets the entry's training replica ``seed`` (``seed: [1, 2, 3]``)."""
+
 
 def _format_value(value: Any, *, sweep: str, key: str) -> str:
     if isinstance(value, bool):
@@ -74,13 +77,18 @@ def variant_name(sweep: str, point: Mapping[str, Any]) -> str:
 def _variant(sweep: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, Any]:
     params = dict(sweep.get("params") or {})
     training = dict(sweep.get("training") or {})
+    seed = None
     for key, value in point.items():
         if key.startswith(TRAINING_PREFIX):
             training[key.removeprefix(TRAINING_PREFIX)] = value
+        elif key == SEED_KEY:
+            seed = value
         else:
             params[key] = value
     entry: dict[str, Any] = {"name": variant_name(sweep["name"], point), "type": sweep["type"]}
     entry["params"] = params
+    if seed is not None:
+        entry["seed"] = seed
     if training:
         entry["training"] = training
     return entry
@@ -108,7 +116,8 @@ def expand_sweeps(sweeps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     axes (axis order and value order as written), each point a model entry
     ``{name, type, params, training}`` (the shape of a ``models`` entry) whose ``params`` are the sweep's ``params``
     updated by the point's model keys and whose ``training`` is the sweep's ``training``
-    updated by the point's ``training.<key>`` keys.
+    updated by the point's ``training.<key>`` keys; the axis ``seed`` sets the entry's
+    training replica ``seed`` (training seeds as a sweep axis).
 
     Arguments:
         sweeps: the config's ``sweeps`` list.

@@ -172,3 +172,37 @@ def test_too_few_events_says_found_and_needed() -> None:
         evaluate(_events(0, 79), _events(1, 500), features=FEATURES, seed=0)
     with pytest.raises(HepgenError, match="at least 40 generated events, found 12"):
         evaluate(_events(0, 500), _events(1, 12), features=FEATURES, seed=0)
+
+
+def _with_optional_jet(seed: int, n: int, present: float) -> pd.DataFrame:
+    """The events above plus one jet that is present in a fraction ``present`` of them."""
+    rng = np.random.default_rng(seed + 100)
+    table = _events(seed, n)
+    there = rng.random(n) < present
+    table["jet1_pt"] = np.where(there, rng.exponential(30.0, n) + 30.0, 0.0)
+    table["jet1_eta"] = np.where(there, rng.normal(0.0, 1.5, n), 0.0)
+    return table
+
+
+def test_per_object_metrics_compare_present_objects_only() -> None:
+    columns = [*FEATURES, "jet1_pt", "jet1_eta"]
+    truth = _with_optional_jet(1, 6000, present=0.4)
+    # the same jets, present twice as often: the jet marginals agree, the multiplicity does not
+    generated = _with_optional_jet(2, 6000, present=0.8)
+    record = evaluate(truth, generated, features=columns, seed=0, options=OPTIONS)
+    for name in ("jet1_pt", "jet1_eta"):
+        w1 = record["w1"]["features"][name]
+        assert w1["value"] < w1["floor"] + 4 * max(w1["err"], w1["floor_err"]), name
+    # over all events (padding included) the same jets would look very different
+    padded = evaluate(
+        truth.assign(jet1_pt=truth["jet1_pt"] + 1e-9),  # never 0: no object absent
+        generated.assign(jet1_pt=generated["jet1_pt"] + 1e-9),
+        features=columns,
+        seed=0,
+        options=OPTIONS,
+    )
+    assert (
+        padded["w1"]["features"]["jet1_pt"]["value"]
+        > 5 * record["w1"]["features"]["jet1_pt"]["value"]
+    )
+    assert record["auc"]["value"] > 0.6  # the classifier still sees the whole event

@@ -107,11 +107,48 @@ def test_jets_round_trip_with_a_learned_mass_and_absent_slots() -> None:
     table = jet_events(np.random.default_rng(2))
     columns = list(table.columns)
     for rep in (jets(), jets(systems=[{"name": "jj", "objects": ["jet1", "jet2"]}])):
-        coords = rep.forward(table)
+        coords = rep.fit(table).forward(table)
         assert_tables_close(rep.inverse(coords, columns), table)
-        absent = table["jet3_pt"] == 0
-        assert (coords.loc[absent, "jet3_m"] == 0).all()
+        # an absent jet's coordinates are draws from the present jets' marginals, not zeros
+        absent = (table["jet3_pt"] == 0).to_numpy()
+        present_pt = table.loc[~absent, "jet3_pt"]
+        filled = coords.loc[absent, "jet3_pt"]
+        assert filled.between(present_pt.min(), present_pt.max()).all()
+        assert filled.nunique() == absent.sum()
+        assert (coords.loc[absent, "jet3_m"] > 0).all()
     assert "jj1_m" in coords and "jet3_m" in coords and "jet1_pt" not in coords
+
+
+def test_optional_objects_are_a_multiplicity_plus_noise_and_never_reach_the_output() -> None:
+    table = jet_events(np.random.default_rng(8)).drop(columns="n_jet")
+    for slot in ("jet1", "jet2"):  # jets with min 0: any slot may be empty
+        table.loc[table.index % 7 == 0, [f"{slot}_{f}" for f in ("pt", "eta", "phi", "e")]] = 0.0
+    table = table[(table["jet1_pt"] > 0) | (table["jet2_pt"] == 0)].reset_index(drop=True)
+    for c in ("jet2", "jet3"):
+        table.loc[table["jet1_pt"] == 0, [f"{c}_{f}" for f in ("pt", "eta", "phi", "e")]] = 0.0
+    rep = Representation.from_config({"objects": [{"name": "jet", "max": 3, "min": 0}]}, seed=3)
+    columns = list(table.columns)
+    transform = Transform.from_rules(columns, RULES, phi=None, representation=rep).fit(table)
+    assert "n_jet" in transform.features and "n_jet" not in transform.columns
+    x = transform.forward(table)
+    assert np.isfinite(x).all()  # log pT of an absent jet is no longer -inf
+    for k in (1, 2, 3):  # no spike: the filled pT take as many values as there are absent jets
+        absent = table[f"jet{k}_pt"].to_numpy() == 0
+        column = transform.features.index(f"jet{k}_pt")
+        assert len(np.unique(x[absent, column])) == absent.sum() > 0
+    back = transform.inverse(x)
+    np.testing.assert_allclose(back.to_numpy(), table[columns].to_numpy(), rtol=1e-5, atol=1e-4)
+    noise = np.random.default_rng(9).normal(0.0, 1.0, (3000, len(transform.features)))
+    events = transform.inverse(noise.astype(np.float32))
+    generated = noise[:, transform.features.index("n_jet")]
+    for step in reversed(transform.chains["n_jet"]):
+        generated = step.inverse(generated)
+    count = np.clip(np.rint(generated), 0, 3)
+    assert set(np.unique(count)) == {0.0, 1.0, 2.0, 3.0}
+    for k in (1, 2, 3):  # slots beyond the generated multiplicity are exact zero padding
+        cols = [f"jet{k}_{f}" for f in ("pt", "eta", "phi", "e")]
+        assert (events.loc[count < k, cols] == 0).all().all()
+        assert (events.loc[count >= k, f"jet{k}_pt"] > 0).all()
 
 
 def test_fixed_mass_objects_are_physical_whatever_the_network_outputs() -> None:

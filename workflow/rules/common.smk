@@ -65,14 +65,15 @@ def _check_resources():
 _check_resources()
 
 
-def representation_kind():
-    return config["preprocess"].get("representation", "ptetaphim")
+def representation_kind(dataset):
+    default = config["preprocess"].get("representation", "ptetaphim")
+    return config["datasets"][dataset].get("representation", default)
 
 
 def _check_representations():
     for name, entry in config["datasets"].items():
         try:
-            Representation.from_config(entry, representation_kind())
+            Representation.from_config(entry, representation_kind(name))
         except HepgenError as err:
             raise HepgenError(f"config datasets.{name}: {err}") from None
 
@@ -146,6 +147,14 @@ def ingest_spec(wildcards):
 
 def model_entry(wildcards):
     return MODELS[wildcards.model]
+
+
+def training_seed(wildcards):
+    """From the model name, or from (type, seed) for a model entry with a replica `seed`."""
+    entry = model_entry(wildcards)
+    if "seed" in entry:
+        return seed_for("train", wildcards.dataset, entry["type"], entry["seed"])
+    return seed_for("train", wildcards.dataset, wildcards.model)
 
 
 def training_config(wildcards):

@@ -22,7 +22,7 @@ rule preprocess_split:
         tail_cuts=config["preprocess"].get("tail_cuts", {}),
         phi=config["preprocess"].get("phi"),
         dataset=ingest_spec,
-        representation=representation_kind(),
+        representation=lambda w: representation_kind(w.dataset),
         phi_seed=lambda w: seed_for("phi", w.dataset),
         seed=lambda w: seed_for("split", w.dataset),
         config=lambda w: provenance_config(w),

@@ -27,7 +27,7 @@ rule train_model:
         model_type=lambda w: model_entry(w)["type"],
         params=lambda w: model_entry(w).get("params", {}),
         training=training_config,
-        seed=lambda w: seed_for("train", w.dataset, w.model),
+        seed=training_seed,
         config=lambda w: provenance_config(w),
     script:
         "../../scripts/train.py"

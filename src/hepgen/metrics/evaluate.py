@@ -15,7 +15,13 @@ from hepgen.metrics.bootstrap import entry, nan_std, resamples
 from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
 from hepgen.metrics.correlation import spearman_replicas
 from hepgen.metrics.frechet import fpd_arrays, max_abs_normalise
-from hepgen.metrics.inputs import as_table, check_events, check_finite, column_weights
+from hepgen.metrics.inputs import (
+    absent_as_nan,
+    as_table,
+    check_events,
+    check_finite,
+    column_weights,
+)
 from hepgen.metrics.kernel import kpd_arrays
 from hepgen.metrics.marginals import FEATURE_FAMILIES, Sample, compare_marginals, kernels
 from hepgen.metrics.memorisation import copying_entries
@@ -145,13 +151,18 @@ def _evaluate(
     }
 
     start = time.perf_counter()
+    columns = [*features, *names]
+
+    def present(sample: Sample) -> Sample:
+        return Sample(absent_as_nan(sample.values, columns), sample.weights)
+
     marginal = compare_marginals(
-        a,
-        others,
-        [*features, *names],
+        present(a),
+        {key: present(other) for key, other in others.items()},
+        columns,
         kernels(bins=opts.bins, quantiles=opts.quantiles),
         indices=indices,
-        applies=_applies(a, features, names),
+        applies=_applies(present(a), features, names),
     )
     for family in FEATURE_FAMILIES:
         groups = {"features": features}

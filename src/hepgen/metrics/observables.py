@@ -80,7 +80,7 @@ def observables(table: pd.DataFrame, *, min_pt: float = MIN_PT) -> pd.DataFrame:
     ``met``/``met_phi`` the transverse mass ``mt`` of the leading lepton and the missing
     momentum, ``sqrt(2 pT E_T^miss (1 - cos dphi))``.
     Jets (collections in :data:`JETS`, merged and pT-ordered): ``ht`` (scalar sum of jet pT),
-    ``n_jets`` (unless the table has ``n_jet``), ``dr_jj`` of the two leading jets, ``dr_lj`` of
+    ``m_j1`` (the leading jet's mass), ``n_jets`` (unless the table has ``n_jet``), ``dr_jj`` of the two leading jets, ``dr_lj`` of
     the leading lepton and jet, and hadronic W and top candidates among the :data:`MAX_JETS`
     leading jets: ``m_jj_w`` is the mass of the pair of jets that are not b-tagged (``bjet``
     collection or a ``_btag`` column > 0.5) closest to :data:`M_W`; ``m_jjb_top`` adds the further
@@ -161,6 +161,7 @@ def _jet_observables(
 ) -> dict[str, np.ndarray]:
     present = jet["present"]
     out: dict[str, np.ndarray] = {"ht": np.where(present, jet["pt"], 0.0).sum(axis=1)}
+    out["m_j1"] = np.where(present[:, 0], _vec(jet, 0).mass, np.nan)
     if "n_jet" not in table.columns:
         out["n_jets"] = present.sum(axis=1).astype(np.float64)
     k = min(present.shape[1], MAX_JETS)

@@ -50,6 +50,7 @@ _PAIR_QUANTITIES = {
 _OBSERVABLES = {
     "mt": (r"$m_T(\ell_1, E_T^{miss})$", "GeV"),
     "ht": ("$H_T$", "GeV"),
+    "m_j1": ("$m_{j_1}$", "GeV"),
     "n_jets": ("number of jets", None),
     "dr_jj": (r"$\Delta R(j_1, j_2)$", None),
     "dr_lj": (r"$\Delta R(\ell_1, j_1)$", None),

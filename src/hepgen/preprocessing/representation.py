@@ -38,6 +38,7 @@ from hepgen.preprocessing.kinematics import (
     two_body_from_frame,
     two_body_to_frame,
 )
+from hepgen.preprocessing.padding import Padding
 
 __all__ = ["KINDS", "Collection", "Representation", "System"]
 
@@ -99,6 +100,8 @@ class Representation:
             only), or ``None`` to keep MET as (magnitude, φ).
         energy_change: measured by :meth:`fit`: how much fixing the masses changes the
             energy of the training objects (mean and maximum relative change, objects changed).
+        padding: the fill of absent optional objects (:mod:`hepgen.preprocessing.padding`),
+            measured by :meth:`fit`; its ``seed`` seeds the fill.
     """
 
     kind: str = "ptetaphim"
@@ -106,12 +109,15 @@ class Representation:
     systems: list[System] = field(default_factory=list)
     met_reference: str | None = None
     energy_change: dict[str, float] = field(default_factory=dict)
+    padding: Padding = field(default_factory=Padding)
 
     def __post_init__(self) -> None:
         self.collections = [
             c if isinstance(c, Collection) else _collection(c) for c in self.collections
         ]
         self.systems = [s if isinstance(s, System) else _system(s) for s in self.systems]
+        if isinstance(self.padding, dict):
+            self.padding = Padding(**self.padding)
         self.check()
 
     # --- configuration ---------------------------------------------------------------------
@@ -178,6 +184,8 @@ class Representation:
             for obj in c.objects():
                 if obj not in in_system:
                     out += [f"{obj}_{f}" for f in self._object_coordinates(c)]
+            if c.slots > c.min_count and f"n_{c.name}" not in columns:
+                out.append(f"n_{c.name}")
         physical = set(self._physical(columns))
         for column in columns:
             if column in physical:
@@ -190,7 +198,15 @@ class Representation:
 
     # --- maps ------------------------------------------------------------------------------
     def fit(self, table: pd.DataFrame) -> Representation:
-        """Measure how much fixing the masses changes the energy of the training objects."""
+        """Measure the fill of absent objects and how much fixing the masses changes the
+        energy of the training objects."""
+        self.padding = Padding(self.padding.seed)
+        raw = self.forward(table)
+        for c, obj, present in self._optional_slots(table):
+            for f in self._object_coordinates(c):
+                column = f"{obj}_{f}"
+                values = raw[column].to_numpy(np.float64)[present]
+                self.padding.learn(column, values, discrete=f in c.fields)
         changes = []
         for c in self.collections:
             if c.mass is None or self.kind != "ptetaphim":
@@ -248,6 +264,14 @@ class Representation:
                         out[f"{obj}_m"] = from_cartesian(*vectors[obj])[3]
                     else:
                         out[f"{obj}_{f}"] = table[f"{obj}_{f}"].to_numpy(np.float64)
+        absent = {}
+        for c, obj, present in self._optional_slots(table):
+            absent |= {f"{obj}_{f}": ~present for f in self._object_coordinates(c)}
+        self.padding.fill(out, absent)
+        for c in self.collections:
+            if c.slots > c.min_count and f"n_{c.name}" not in table:
+                pt = np.column_stack([table[f"{o}_pt"].to_numpy(np.float64) for o in c.objects()])
+                out[f"n_{c.name}"] = (pt > 0).sum(axis=1).astype(np.float64)
         if self.met_reference is not None:
             para, perp = met_relative(
                 table["met"].to_numpy(np.float64),
@@ -311,6 +335,15 @@ class Representation:
                     out[f"{obj}_e"] = np.where(pt != 0, e, 0.0)
                 for f in c.fields:
                     out[f"{obj}_{f}"] = coords[f"{obj}_{f}"].to_numpy(np.float64)
+        for c in self.collections:
+            if c.slots <= c.min_count:
+                continue
+            count = np.rint(coords[f"n_{c.name}"].to_numpy(np.float64))
+            count = np.clip(count, c.min_count, c.slots)
+            for k, obj in enumerate(c.objects(), 1):
+                if k > c.min_count:
+                    for f in ("pt", "eta", "phi", "e", *c.fields):
+                        out[f"{obj}_{f}"] = np.where(count >= k, out[f"{obj}_{f}"], 0.0)
         if self.met_reference is not None:
             met, met_phi = met_from_relative(
                 coords["met_para"].to_numpy(np.float64),
@@ -340,6 +373,14 @@ class Representation:
             for f in ("pt", "eta", "phi", "e", *c.fields)
         }
         return [c for c in columns if c in names]
+
+    def _optional_slots(self, table: pd.DataFrame):
+        """(collection, object, (n,) presence) of every slot that can be empty."""
+        in_system = self._in_system()
+        for c in self.collections:
+            for k, obj in enumerate(c.objects(), 1):
+                if k > c.min_count and obj not in in_system:
+                    yield c, obj, table[f"{obj}_pt"].to_numpy(np.float64) > 0
 
     def _in_system(self) -> set[str]:
         return {o for s in self.systems for o in s.objects}
@@ -377,6 +418,7 @@ class Representation:
             "systems": [asdict(s) for s in self.systems],
             "met_reference": self.met_reference,
             "energy_change": self.energy_change,
+            "padding": self.padding.to_dict(),
         }
 
     @classmethod
@@ -384,15 +426,18 @@ class Representation:
         return cls(**data)
 
     @classmethod
-    def from_config(cls, dataset: dict[str, Any], kind: str = "ptetaphim") -> Representation:
+    def from_config(
+        cls, dataset: dict[str, Any], kind: str = "ptetaphim", *, seed: int = 0
+    ) -> Representation:
         """Build from one ``datasets.<name>`` entry (``objects``, ``systems``, ``met.reference``)
-        and ``preprocess.representation``."""
+        and ``preprocess.representation``; ``seed`` seeds the fill of absent objects."""
         met = dataset.get("met") or {}
         return cls(
             kind=kind,
             collections=[_collection(o) for o in dataset.get("objects", [])],
             systems=[_system(s) for s in dataset.get("systems", [])],
             met_reference=met.get("reference"),
+            padding=Padding(seed),
         )
 
 
