@@ -43,8 +43,10 @@ def main(smk: Any) -> None:
     )
     validity = info["validity"]
     log.info(
-        "%.2f %% of generated events were invalid before repair: %s",
+        "%.2f %% of generated events were invalid before repair (%.2f %% unphysical, the rest "
+        "outside the training selection): %s",
         100 * validity["invalid_fraction"],
+        100 * validity["unphysical_fraction"],
         validity["reasons"],
     )
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}

@@ -52,10 +52,21 @@ def test_every_stage_leaves_its_outputs(tiny_run):
 def test_samples_are_physical_events(tiny_run):
     samples = pd.read_parquet(tiny_run / "results/dy_mumu/samples/bvae.parquet")
     truth = pd.read_parquet(tiny_run / "results/dy_mumu/split/test.parquet")
-    assert len(samples) == 500
-    assert set(samples.columns) >= {"mu1_pt", "mu2_eta", "met"}
+    info = json.loads((tiny_run / "results/dy_mumu/samples/bvae.json").read_text())
+    assert len(samples) == info["events"] == 500 - info["validity"]["removed"]
+    assert set(samples.columns) >= {"mu1_pt", "mu2_eta", "met", "jet2_pt", "jet1_btag"}
     assert np.isfinite(samples.to_numpy()).all()
     assert (samples["mu1_pt"] > 0).all() and (samples["met"] > 0).all()
+    # the muons have the muon mass: E >= |p|
+    for k in (1, 2):
+        p = samples[f"mu{k}_pt"] * np.cosh(samples[f"mu{k}_eta"])
+        assert (samples[f"mu{k}_e"] >= p * (1 - 1e-9)).all()
+    # optional jets: an absent jet is exact zero padding, a present one has pT > 0
+    for k in (1, 2):
+        absent = samples[f"jet{k}_pt"] == 0
+        columns = [f"jet{k}_{f}" for f in ("eta", "phi", "e", "btag")]
+        assert (samples.loc[absent, columns] == 0).all().all()
+    assert 0 < (samples["jet1_pt"] > 0).mean() < 1
     # the selection required two muons with pT > 20 GeV: truth respects it
     assert (truth["mu2_pt"] > 20.0).all()
 
@@ -70,6 +81,8 @@ def test_metrics_carry_floors_and_provenance(tiny_run):
             assert entry["value"] >= 0 and entry["floor"] >= 0
         assert metrics["memorisation"]["z_u"]["err"] > 0
         assert "m_mumu" in metrics["w1_obs"]["observables"]
+        assert "jet1_eta" in metrics["w1"]["features"]
+        assert metrics["excluded"]["of"] == metrics["n_generated"] + metrics["excluded"]["events"]
         assert len(metrics["provenance"]["config_hash"]) == 16
     board = pd.read_csv(tiny_run / "results/summary/leaderboard.csv")
     assert sorted(board["model"]) == ["bvae", "vae"]

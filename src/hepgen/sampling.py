@@ -156,7 +156,13 @@ def iter_samples(
         if postprocess is not None:
             table, validity = postprocess(table)
         else:
-            validity = {"events": len(table), "invalid": 0, "reasons": {}, "removed": 0}
+            validity = {
+                "events": len(table),
+                "invalid": 0,
+                "reasons": {},
+                "removed": 0,
+                "unphysical": 0,
+            }
         return table, _with_non_finite(validity, int((~finite).sum()) + int((~physical).sum()))
 
     records = []
@@ -203,6 +209,7 @@ def _with_non_finite(validity: dict[str, Any], count: int) -> dict[str, Any]:
     reasons = {**validity["reasons"], "non_finite": count}
     removed = validity.get("removed", 0) + count
     return validity | {
+        "unphysical": validity.get("unphysical", 0) + count,
         "events": events,
         "invalid": invalid,
         "invalid_fraction": invalid / events,
@@ -227,7 +234,8 @@ def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
 
 
 def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum per-batch validity records ``{"events", "invalid", "reasons", "removed"}`` into one."""
+    """Sum per-batch validity records ``{"events", "invalid", "reasons", "removed",
+    "unphysical"}`` into one, with the fractions of invalid and of unphysical events."""
     events = sum(r["events"] for r in records)
     invalid = sum(r["invalid"] for r in records)
     reasons: dict[str, int] = {}
@@ -240,6 +248,8 @@ def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
         "invalid_fraction": invalid / events if events else 0.0,
         "reasons": dict(sorted(reasons.items())),
         "removed": sum(r.get("removed", 0) for r in records),
+        "unphysical": (unphysical := sum(r.get("unphysical", 0) for r in records)),
+        "unphysical_fraction": unphysical / events if events else 0.0,
     }
 
 

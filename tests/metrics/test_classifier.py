@@ -114,3 +114,11 @@ def test_missing_values_are_accepted_only_when_asked() -> None:
     generated.loc[1, "ht"] = np.inf
     with pytest.raises(HepgenError, match=r"infinite values in columns 'ht': 1"):
         classifier_auc(truth, generated, allow_missing=True)
+
+
+def test_a_column_missing_everywhere_is_left_out() -> None:
+    rng = np.random.default_rng(5)
+    truth = pd.DataFrame({"x": rng.normal(size=800), "m_jj": np.nan})
+    generated = pd.DataFrame({"x": rng.normal(0.5, 1.0, 800), "m_jj": np.nan})
+    auc, _ = classifier_test(truth, generated, seed=1, max_iter=30, allow_missing=True)
+    assert 0.6 < auc < 0.75  # the shift of x, as without the empty column

@@ -26,7 +26,12 @@ from hepgen.metrics.record import sampling_record, summary, write_metrics
 def test_sampling_record_reads_whichever_key_exists(info: dict, valid: float | None) -> None:
     record = sampling_record(info)
     assert record["valid_fraction"] == (None if valid is None else pytest.approx(valid))
-    assert sampling_record(None) == {"rate_hz": None, "valid_fraction": None, "removed": None}
+    assert sampling_record(None) == {
+        "rate_hz": None,
+        "valid_fraction": None,
+        "removed": None,
+        "unphysical_fraction": None,
+    }
     assert sampling_record({"validity": {"invalid_fraction": 0.1, "removed": 3}})["removed"] == 3
     assert sampling_record({"rate_hz": 2000})["rate_hz"] == 2000.0
 

@@ -192,3 +192,35 @@ def test_metric_notes_give_value_and_floor() -> None:
     }
     assert metric_notes(family, "features") == {"met": "W1/σ 0.123 ± 0.010\nfloor 0.050 ± 0.002"}
     assert metric_notes(family, "observables") == {}
+
+
+def test_absent_objects_are_no_spike_at_zero(tmp_path, panels) -> None:
+    from hepgen.plotting.histograms import plot_histograms
+
+    rng = np.random.default_rng(3)
+    tables = []
+    for seed in (0, 1):
+        rng = np.random.default_rng(seed)
+        n = 800
+        there = rng.random(n) < 0.3
+        tables.append(
+            pd.DataFrame(
+                {
+                    "jet1_pt": np.where(there, rng.exponential(30.0, n) + 30.0, 0.0),
+                    "jet1_eta": np.where(there, rng.normal(0, 1.5, n), 0.0),
+                    "met": rng.exponential(10.0, n),
+                }
+            )
+        )
+    figure = plot_histograms(
+        *tables,
+        features=["jet1_pt", "jet1_eta", "met"],
+        metrics={},
+        path=tmp_path / "h.png",
+        dataset="d",
+        model="m",
+    )
+    main = panels(figure)[0]
+    # the jet pT panel starts near the smallest present pT (30 GeV), not at the padding's 0
+    assert main.get_xlim()[0] > 20.0
+    assert "jet1_pt" not in figure.legends[0].get_title().get_text()

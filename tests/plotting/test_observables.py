@@ -85,3 +85,21 @@ def test_an_observable_the_events_lack_is_named(tmp_path: Path, make_entry) -> N
             model="m",
         )
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_observable_no_generated_event_defines_gets_no_panel_and_is_named(
+    tmp_path: Path, panels, make_entry
+) -> None:
+    metrics = _metrics(["m_mumu", "pt_mumu", "mt"], make_entry)
+    figure = plot_observables(
+        _dimuons(0, 300),
+        _dimuons(1, 300, single=1.0),  # no generated event has two muons
+        metrics=metrics,
+        path=tmp_path / "observables.png",
+        dataset="dy_mumu",
+        model="vae",
+    )
+    ratios = panels(figure)[1::2]
+    assert [ax.get_xlabel() for ax in ratios] == [feature_label("mt")]
+    title = figure.legends[0].get_title().get_text()
+    assert title == f"dy_mumu: vae, {SUBJECT} (defined in no event of one sample: m_mumu, pt_mumu)"

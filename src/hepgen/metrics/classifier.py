@@ -202,13 +202,17 @@ def _fit_and_score(
     ]
     (x0_fit, w0_fit, x0_test, w0_test), (x1_fit, w1_fit, x1_test, w1_test) = parts
     x_fit = np.concatenate([x0_fit, x1_fit])
+    # A column missing in every fitted event (e.g. m_jj of a sample without two jets) carries no
+    # information, and sklearn cannot bin it: leave it out of the fit and the scores.
+    informative = ~np.isnan(x_fit).all(axis=0)
+    x_fit = x_fit[:, informative]
     y_fit = np.concatenate([np.zeros(len(x0_fit)), np.ones(len(x1_fit))])
     w_fit = np.concatenate([w0_fit / w0_fit.mean(), w1_fit / w1_fit.mean()])
     model = make_classifier(seed=seed, max_iter=max_iter, options=options)
     # Equal weights fit the same trees as none, but sklearn's weighted binning is far slower.
     uniform = bool(np.all(w_fit == w_fit[0]))
     model.fit(x_fit, y_fit, sample_weight=None if uniform else w_fit)
-    x_test = np.concatenate([x0_test, x1_test])
+    x_test = np.concatenate([x0_test, x1_test])[:, informative]
     y_test = np.concatenate([np.zeros(len(x0_test)), np.ones(len(x1_test))])
     return y_test, model.predict_proba(x_test)[:, 1], np.concatenate([w0_test, w1_test])
 

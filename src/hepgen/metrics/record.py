@@ -51,16 +51,19 @@ def sampling_record(info: Mapping[str, Any] | None) -> dict[str, float | None]:
     Returns:
         ``{"rate_hz": events per second or None, "valid_fraction": in [0, 1] or None,
         "removed": events removed as unusable (NaN/inf, outside the transform's support) or
-        None}``.
+        None, "unphysical_fraction": events invalid for another reason than the selection
+        (E < |p|, negative pT, ...) or None}``.
     """
     info = dict(info or {})
     rate = info.get("rate_hz")
     validity = info.get("validity")
-    removed = validity.get("removed") if isinstance(validity, Mapping) else None
+    validity = validity if isinstance(validity, Mapping) else {}
+    removed, unphysical = validity.get("removed"), validity.get("unphysical_fraction")
     return {
         "rate_hz": float(rate) if isinstance(rate, int | float) else None,
         "valid_fraction": _valid_fraction(info),
         "removed": int(removed) if isinstance(removed, int) else None,
+        "unphysical_fraction": float(unphysical) if isinstance(unphysical, int | float) else None,
     }
 
 

@@ -19,6 +19,7 @@ from hepgen.files import atomic_path
 from hepgen.metrics.binned import binned, histogram_edges
 from hepgen.metrics.inputs import (
     Weights,
+    absent_as_nan,
     as_table,
     check_events,
     check_finite,
@@ -185,7 +186,8 @@ def plot_model_grid(
         quantities: maps an event table to the table of the drawn columns (e.g.
             :func:`hepgen.metrics.observables`); the event weights stay those of the events.
         subject: what the panels show, appended to the title (e.g. ``"physics observables"``).
-        allow_missing: see :func:`plot_feature_grid`.
+        allow_missing: see :func:`plot_feature_grid`; a column that no event of one sample
+            defines then gets no panel and is named in the title.
 
     Returns:
         The saved figure.
@@ -193,6 +195,18 @@ def plot_model_grid(
     weights = column_weights(truth, generated, "weight", metric=PLOT)
     if quantities is not None:
         truth, generated = quantities(truth), quantities(generated)
+    features = list(features)
+    if allow_missing:
+        undefined = [
+            name
+            for name in features
+            if name in truth and name in generated
+            and (truth[name].isna().all() or generated[name].isna().all())
+        ]  # fmt: skip
+        features = [name for name in features if name not in undefined]
+        if undefined:
+            lacking = f"defined in no event of one sample: {', '.join(undefined)}"
+            subject = f"{subject} ({lacking})" if subject else lacking
     return plot_feature_grid(
         truth,
         generated,
@@ -218,6 +232,9 @@ def plot_histograms(
 ) -> Figure:
     """Save the truth-vs-generated histograms of every feature of one model.
 
+    An object's columns are drawn for the events where it is present (pT > 0), so zero
+    padding is no spike at 0 (as the per-object metrics compare present objects only).
+
     Arguments:
         truth: the test split, physical units.
         generated: the model's samples, physical units.
@@ -238,7 +255,16 @@ def plot_histograms(
         dataset=dataset,
         model=model,
         notes=metric_notes(metrics.get("w1", {}), "features"),
+        quantities=present_objects,
+        allow_missing=True,
     )
+
+
+def present_objects(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with the columns of absent objects (``<obj>_pt`` = 0) set to NaN."""
+    columns = list(table.columns)
+    values = absent_as_nan(table.to_numpy(np.float64), columns)
+    return pd.DataFrame(values, columns=columns, index=table.index)
 
 
 def _panel(

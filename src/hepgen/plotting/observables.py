@@ -30,7 +30,9 @@ def plot_observables(
     """Save the histograms of the observables the evaluate stage compared, one panel each.
 
     The observables are computed from both event tables (:func:`hepgen.metrics.observables`);
-    an event lacking an observable's objects is left out of that panel.
+    an event lacking an observable's objects is left out of that panel, and an observable no
+    event of one sample defines (e.g. ΔR_jj of a model that never generates two jets) gets no
+    panel but is named in the title.
 
     Arguments:
         truth: the test split, physical units.

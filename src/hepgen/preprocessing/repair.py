@@ -20,6 +20,9 @@ __all__ = ["ObjectLayout", "find_objects", "repair"]
 _COLUMN = re.compile(r"^(?P<name>[A-Za-z_]+?)(?P<slot>\d+)_(?P<field>pt|eta|phi|e)$")
 _FIELDS = ("pt", "eta", "phi", "e")
 
+#: Reasons that say an event lies outside the dataset's selection, not that it is unphysical.
+SELECTION_REASONS = ("below_threshold", "too_few_objects")
+
 #: E may fall below |p| by this fraction before an event counts as invalid: far below any
 #: detector's energy resolution, it keeps (nearly) massless leptons whose generated E and |p|
 #: agree to 0.1 % from being counted as unphysical; the repair raises E to |p| regardless.
@@ -79,7 +82,8 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
     event had (``too_few_objects``); a multiplicity column that disagrees with the objects
     (``multiplicity``).
     Repairs: objects with pT below half the training minimum become absent, with all four
-    components exactly 0; objects are re-sorted by pT; E is raised to |p| (mass ≥ 0); angles
+    components exactly 0, except in the slots every training event filled (the first
+    ``min_count``), which stay present (and count as ``below_threshold``); objects are re-sorted by pT; E is raised to |p| (mass ≥ 0); angles
     are wrapped; MET below 0 is reflected (MET → −MET, φ → φ + π); multiplicities are set to
     the number of present objects where that is below the padding size.
     ``below_threshold`` and ``too_few_objects`` cannot be repaired and are only counted.
@@ -89,7 +93,10 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
         objects: the collections, from :func:`find_objects` on the training split.
 
     Returns:
-        The repaired table and ``{"events", "invalid", "invalid_fraction", "reasons"}``.
+        The repaired table and ``{"events", "invalid", "invalid_fraction", "unphysical",
+        "reasons"}``; ``unphysical`` counts the events invalid for a reason other than the
+        selection ones (:data:`SELECTION_REASONS`: a physical object outside the training
+        selection), e.g. E < |p|.
     """
     out = table.copy()
     n = len(out)
@@ -111,12 +118,16 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
         flag("phi_range", (phi <= -np.pi) | (phi > np.pi))
         out[column] = np.where(phi == 0.0, 0.0, wrap_phi(phi))
     invalid = np.zeros(n, dtype=bool)
-    for bad in reasons.values():
+    unphysical = np.zeros(n, dtype=bool)
+    for reason, bad in reasons.items():
         invalid |= bad
+        if reason not in SELECTION_REASONS:
+            unphysical |= bad
     stats = {
         "events": n,
         "invalid": int(invalid.sum()),
         "invalid_fraction": float(invalid.mean()) if n else 0.0,
+        "unphysical": int(unphysical.sum()),
         "reasons": {reason: int(bad.sum()) for reason, bad in sorted(reasons.items())},
     }
     return out, stats
@@ -127,6 +138,8 @@ def _repair_objects(out: pd.DataFrame, layout: ObjectLayout, flag) -> None:
     pt, e = fields["pt"], fields["e"]
     flag("negative", ((pt < 0) | (e < 0)).any(axis=1))
     present = pt >= 0.5 * layout.min_pt if layout.min_pt > 0 else pt > 0
+    # every training event held the first min_count objects: those slots are never emptied
+    present[:, : layout.min_count] = pt[:, : layout.min_count] > 0
     p = np.abs(pt) * np.cosh(fields["eta"])
     flag("negative_mass", (present & (e < p * (1 - MASS_TOLERANCE))).any(axis=1))
     flag("below_threshold", (present & (pt < layout.min_pt)).any(axis=1))

@@ -190,6 +190,7 @@ class Transform:
         if removed:
             invalid = stats["invalid"] + removed  # an unusable event is no repaired one
             stats["reasons"]["unusable"] = removed
+            stats["unphysical"] = min(stats["unphysical"] + removed, stats["events"])
             stats["invalid"] = min(invalid, stats["events"])
             stats["invalid_fraction"] = stats["invalid"] / stats["events"]
             repaired = repaired[usable].reset_index(drop=True)
