@@ -111,7 +111,9 @@ def model_names() -> list[str]:
     ]
 
 
-def snakemake(config: Path, cores: int, targets: list[str] | None = None) -> None:
+def snakemake(
+    config: Path, cores: int, targets: list[str] | None = None, extra: list[str] | None = None
+) -> None:
     command = [
         sys.executable,
         "-m",
@@ -121,11 +123,11 @@ def snakemake(config: Path, cores: int, targets: list[str] | None = None) -> Non
         "--cores",
         str(cores),
     ]
-    command += ["--keep-going", *(targets or [])]
+    command += ["--keep-going", *(targets or []), *(extra or [])]  # extra last: it may take lists
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def run(quick: bool, cores: int, workdir: Path) -> dict[str, dict]:
+def run(quick: bool, cores: int, workdir: Path, extra: list[str] | None = None) -> dict[str, dict]:
     """Simulate, then train, sample and evaluate everything; return the configs' datasets."""
     workdir.mkdir(parents=True, exist_ok=True)
     simulated = datasets(quick)
@@ -137,13 +139,13 @@ def run(quick: bool, cores: int, workdir: Path) -> dict[str, dict]:
         for name, entry in simulated.items()
         for i in range(entry["simulate"]["chunks"])
     ]
-    snakemake(workdir / "simulate.yaml", cores, chunks)
+    snakemake(workdir / "simulate.yaml", cores, chunks, extra)
     everything = dict(simulated)
     for name, entry in simulated.items():
         everything[f"{name}_pe"] = with_old_representation(name, entry)
     config = {**phase1, "datasets": everything}
     (workdir / "fidelity.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    snakemake(workdir / "fidelity.yaml", cores)
+    snakemake(workdir / "fidelity.yaml", cores, extra=extra)
     return everything
 
 
@@ -226,12 +228,18 @@ def main() -> None:
         "--table-only", action="store_true", help="print the table of finished runs"
     )
     parser.add_argument("--workdir", type=Path, default=ROOT / "results" / "fidelity-bench")
+    parser.add_argument(
+        "--rerun-triggers",
+        nargs="+",
+        help="passed to snakemake, e.g. mtime to reuse copied ntuples",
+    )
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
     names = list(datasets(args.quick))
     names = [n for name in names for n in (name, f"{name}_pe")]
     if not args.table_only:
-        run(args.quick, args.cores, args.workdir)
+        extra = ["--rerun-triggers", *args.rerun_triggers] if args.rerun_triggers else None
+        run(args.quick, args.cores, args.workdir, extra)
     print(table(names, seeds))
 
 
