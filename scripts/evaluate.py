@@ -27,16 +27,7 @@ def main(smk: Any) -> None:
     transform = Transform.load(smk.input.transform)
     truth = pd.read_parquet(smk.input.test)
     generated = pd.read_parquet(smk.input.samples)
-    usable = transform.usable(generated)
-    excluded = {"events": int((~usable).sum()), "of": len(generated)}
-    if excluded["events"]:
-        log.warning(
-            "%d of %d generated events are unusable (NaN/inf, or outside the transform's "
-            "support) and are excluded from every metric",
-            excluded["events"],
-            len(generated),
-        )
-        generated = generated[usable].reset_index(drop=True)
+    generated, excluded = transform.exclude_unusable(generated)  # excluded from every metric
     train = pd.read_parquet(smk.input.train)
     info = json.loads(Path(smk.input.info).read_text())
     with threadpool_limits(limits=max(1, int(smk.threads))):

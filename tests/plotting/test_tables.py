@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hepgen.plotting.leaderboard import leaderboard_table
-from hepgen.plotting.tables import format_pm, latex_tables, markdown_tables
+from hepgen.plotting.tables import best_models, format_pm, latex_tables, markdown_tables
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,14 @@ def test_latex_is_booktabs_with_escaped_names(records) -> None:
     assert text.count("\\toprule") == 2 and text.count("\\bottomrule") == 2
     assert "dy\\_mumu & vae\\_nf & $0.640 \\pm 0.010$" in text
     assert "---" in text  # missing metrics
+
+
+def test_the_best_model_is_the_closest_to_its_floor_that_does_not_copy(records) -> None:
+    frame = leaderboard_table(records)
+    # bvae has the lower AUC on dy_mumu but copies its training events (C_T = -15)
+    assert best_models(frame) == {"dy_mumu": "vae", "ttbar": "vae"}
+    text = markdown_tables(frame)
+    assert "**Best on dy_mumu: vae** (AUC − floor 0.135, C_T " in text
+    only_copies = leaderboard_table(records[2:])
+    assert best_models(only_copies) == {"dy_mumu": None}
+    assert "**Best on dy_mumu:** none (every model copies" in markdown_tables(only_copies)

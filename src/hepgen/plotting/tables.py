@@ -9,7 +9,7 @@ import pandas as pd
 
 from hepgen.plotting.headline import HEADLINE, Headline
 
-__all__ = ["format_pm", "latex_tables", "markdown_tables", "shared_floor"]
+__all__ = ["COPYING", "best_models", "format_pm", "latex_tables", "markdown_tables", "shared_floor"]
 
 _NOTE = (
     "Each cell: value ± statistical uncertainty (bootstrap). The row *floor* holds the same "
@@ -151,7 +151,38 @@ def markdown_tables(frame: pd.DataFrame) -> str:
             more = _extras(by_model.get((cells[0], cells[1])), tex=False) if extra else []
             lines.append("| " + " | ".join([*cells, *more]) + " |")
         parts.append("\n".join(lines))
+    parts.append(_best_lines(frame))
     return "\n\n".join(parts) + "\n\n" + _NOTE + "\n"
+
+
+#: A model whose data-copying statistic C_T is below this copies its training events.
+COPYING = -3.0
+
+
+def best_models(table: pd.DataFrame) -> dict[str, str | None]:
+    """Per dataset, the best model: lowest AUC − floor among those that do not copy
+    (C_T > :data:`COPYING`); ``None`` where every model copies."""
+    best: dict[str, str | None] = {}
+    for dataset, rows in table.groupby("dataset", sort=True):
+        honest = rows[rows["copy_z"] > COPYING]
+        gap = honest["auc"] - honest["auc_floor"]
+        best[str(dataset)] = None if gap.empty else str(honest.loc[gap.idxmin(), "model"])
+    return best
+
+
+def _best_lines(frame: pd.DataFrame) -> str:
+    """One line per dataset naming its best model (see ``leaderboard.best_models``)."""
+    lines = []
+    for dataset, model in best_models(frame).items():
+        if model is None:
+            lines.append(f"**Best on {dataset}:** none (every model copies, C_T < {COPYING:g}).")
+            continue
+        row = frame[(frame["dataset"] == dataset) & (frame["model"] == model)].iloc[0]
+        lines.append(
+            f"**Best on {dataset}: {model}** (AUC − floor {row['auc'] - row['auc_floor']:.3f}, "
+            f"C_T {row['copy_z']:.1f}; the lowest AUC − floor among models with C_T > {COPYING:g})."
+        )
+    return "\n".join(lines)
 
 
 def latex_tables(frame: pd.DataFrame) -> str:

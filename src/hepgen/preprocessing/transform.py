@@ -197,6 +197,20 @@ class Transform:
         stats["removed"] = removed
         return repaired, stats
 
+    def exclude_unusable(self, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+        """The usable events of ``table`` (index reset) and ``{"events": excluded, "of": n}``."""
+        usable = self.usable(table)
+        excluded = {"events": int((~usable).sum()), "of": len(table)}
+        if excluded["events"]:
+            log.warning(
+                "%d of %d events are unusable (NaN/inf, or outside the transform's support) and "
+                "are excluded",
+                excluded["events"],
+                len(table),
+            )
+            table = table[usable].reset_index(drop=True)
+        return table, excluded
+
     def usable(self, table: pd.DataFrame) -> np.ndarray:
         """(n,) True for events every metric can take: the one definition of a usable event.
 
