@@ -244,3 +244,26 @@ def test_postprocess_removes_and_counts_the_events_no_metric_can_take() -> None:
     assert stats["removed"] == stats["reasons"]["unusable"] == len(events) - len(repaired) == 10
     assert stats["invalid"] >= stats["removed"]
     assert not transform.usable(events.iloc[:10]).any()
+
+
+def test_four_vectors_run_on_torch_tensors_and_agree_with_numpy() -> None:
+    import torch
+
+    table = dimuon_events(np.random.default_rng(10), 500)
+    physical = list(table.columns[:-1])
+    rep = dimuon().fit(table)
+    coords = rep.forward(table[physical])
+    arrays = {c: coords[c].to_numpy() for c in coords.columns}
+    tensors = {c: torch.tensor(v, requires_grad=c == "ll_m") for c, v in arrays.items()}
+    expected, got = rep.four_vectors(arrays), rep.four_vectors(tensors)
+    assert set(got) == {"ll1", "ll2"}
+    for key in got:
+        for t, x in zip(got[key], expected[key], strict=True):
+            np.testing.assert_allclose(t.detach().numpy(), x, rtol=1e-12, atol=1e-9)
+    pair = [a + b for a, b in zip(got["ll1"], got["ll2"], strict=True)]
+    mass = from_cartesian(*pair)[3]
+    mass.sum().backward()  # the pair mass is the system mass: d m / d ll_m = 1
+    np.testing.assert_allclose(tensors["ll_m"].grad.numpy(), 1.0, rtol=1e-6)
+    # the first daughter is the negative muon (order: charge)
+    negative = np.where(table["mu1_charge"] < 0, table["mu1_pt"], table["mu2_pt"])
+    np.testing.assert_allclose(from_cartesian(*expected["ll1"])[0], negative, rtol=1e-9)

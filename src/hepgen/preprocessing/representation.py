@@ -23,6 +23,7 @@ charge (the negative lepton of a Z, as in the Collins–Soper angle), else the p
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from hepgen.preprocessing.kinematics import (
     from_cartesian,
     met_from_relative,
     met_relative,
+    namespace,
     to_cartesian,
     two_body_from_frame,
     two_body_to_frame,
@@ -287,28 +289,56 @@ class Representation:
                 out[column] = table[column].to_numpy(np.float64)
         return pd.DataFrame({c: out[c] for c in self.coordinates(columns)}, index=table.index)
 
+    def four_vectors(self, coords: Mapping[str, Any]) -> dict[str, tuple[Any, Any, Any, Any]]:
+        """Learned coordinates → (E, px, py, pz) [GeV] of every object, for NumPy arrays or
+        torch tensors alike (differentiable: losses on physical masses build on it).
+
+        Arguments:
+            coords: coordinate → (n,) values, absolute angles (after the relative-angle
+                inverse), e.g. ``{"ll_m": ..., "ll_pt": ..., "mu3_pt": ...}``.
+
+        Returns:
+            A system's daughters under ``<system>1`` and ``<system>2`` (daughter 1 and 2), every
+            other object under its name; absent objects (pT = 0) have E = 0.
+        """
+        out: dict[str, tuple[Any, Any, Any, Any]] = {}
+        for s in self.systems:
+            coll = self._collection_of(s.objects[0])
+            masses = [
+                abs(coords[f"{s.name}{i}_m"]) if coll.mass is None else coll.mass for i in (1, 2)
+            ]
+            frame = [coords[f"{s.name}_{c}"] for c in SYSTEM_COORDINATES]
+            frame[0] = abs(frame[0])
+            out[f"{s.name}1"], out[f"{s.name}2"] = two_body_from_frame(*frame, *masses)
+        in_system = self._in_system()
+        for c in self.collections:
+            for obj in c.objects():
+                if obj in in_system:
+                    continue
+                pt, eta, phi = (coords[f"{obj}_{f}"] for f in ("pt", "eta", "phi"))
+                xp = namespace(pt)
+                if self.kind == "ptetaphie":
+                    e = coords[f"{obj}_e"]
+                else:
+                    m = c.mass if c.mass is not None else abs(coords[f"{obj}_m"])
+                    e = xp.where(pt != 0, to_cartesian(abs(pt), eta, phi, m)[0], 0.0 * pt)
+                out[obj] = (e, pt * xp.cos(phi), pt * xp.sin(phi), pt * xp.sinh(eta))
+        return out
+
     def inverse(self, coords: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         """Coordinate table → physical event table with ``columns``; daughters in pT order."""
         out: dict[str, np.ndarray] = {}
         n = len(coords)
+        arrays = {c: coords[c].to_numpy(np.float64) for c in coords.columns}
+        vectors = self.four_vectors(arrays)
         for s in self.systems:
             coll = self._collection_of(s.objects[0])
-            masses = [
-                np.abs(coords[f"{s.name}{i}_m"].to_numpy(np.float64))
-                if coll.mass is None
-                else coll.mass
-                for i in (1, 2)
-            ]
-            frame = [coords[f"{s.name}_{c}"].to_numpy(np.float64) for c in SYSTEM_COORDINATES]
-            frame[0] = np.abs(frame[0])
-            daughters = two_body_from_frame(*frame, *masses)
-            values = [
-                {"e": d[0], **dict(zip(("pt", "eta", "phi"), from_cartesian(*d)[:3], strict=True))}
-                for d in daughters
-            ]
-            for f in coll.fields:
-                for i in (1, 2):
-                    values[i - 1][f] = coords[f"{s.name}{i}_{f}"].to_numpy(np.float64)
+            values = []
+            for i in (1, 2):
+                d = vectors[f"{s.name}{i}"]
+                pt_eta_phi = dict(zip(("pt", "eta", "phi"), from_cartesian(*d)[:3], strict=True))
+                values.append({"e": d[0], **pt_eta_phi})
+                values[-1] |= {f: arrays[f"{s.name}{i}_{f}"] for f in coll.fields}
             lead = values[0]["pt"] >= values[1]["pt"]
             leading, trailing = s.objects
             for f in values[0]:
@@ -319,22 +349,9 @@ class Representation:
             for obj in c.objects():
                 if obj in in_system:
                     continue
-                pt, eta, phi = (
-                    coords[f"{obj}_{f}"].to_numpy(np.float64) for f in ("pt", "eta", "phi")
-                )
-                out[f"{obj}_pt"], out[f"{obj}_eta"], out[f"{obj}_phi"] = pt, eta, phi
-                if self.kind == "ptetaphie":
-                    out[f"{obj}_e"] = coords[f"{obj}_e"].to_numpy(np.float64)
-                else:
-                    m = (
-                        c.mass
-                        if c.mass is not None
-                        else np.abs(coords[f"{obj}_m"].to_numpy(np.float64))
-                    )
-                    e = to_cartesian(np.abs(pt), eta, phi, m)[0]
-                    out[f"{obj}_e"] = np.where(pt != 0, e, 0.0)
-                for f in c.fields:
-                    out[f"{obj}_{f}"] = coords[f"{obj}_{f}"].to_numpy(np.float64)
+                for f in ("pt", "eta", "phi", *c.fields):
+                    out[f"{obj}_{f}"] = arrays[f"{obj}_{f}"]
+                out[f"{obj}_e"] = vectors[obj][0]
         for c in self.collections:
             if c.slots <= c.min_count:
                 continue
