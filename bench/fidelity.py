@@ -18,7 +18,8 @@ spread max − min of:
 
 "Best" is the model with C_T > −3 (not copying) with the lowest median AUC − floor.
 
-Usage: python bench/fidelity.py [--quick] [--cores 2]   (quick: DY, one seed, ~30 min on 2 cores)
+Usage: python bench/fidelity.py [--quick] [--seeds N] [--cores 2] [--table-only]
+(quick: DY with 40k generated events, one seed, ~30 min on 2 cores; the full run: hours)
 """
 
 from __future__ import annotations
@@ -127,11 +128,17 @@ def snakemake(
     subprocess.run(command, cwd=ROOT, check=True)
 
 
-def run(quick: bool, cores: int, workdir: Path, extra: list[str] | None = None) -> dict[str, dict]:
+def run(
+    quick: bool,
+    cores: int,
+    workdir: Path,
+    seeds: tuple[int, ...] = SEEDS,
+    extra: list[str] | None = None,
+) -> dict[str, dict]:
     """Simulate, then train, sample and evaluate everything; return the configs' datasets."""
     workdir.mkdir(parents=True, exist_ok=True)
     simulated = datasets(quick)
-    entries = models(SEEDS[:1] if quick else SEEDS)
+    entries = models(seeds)
     phase1 = {"datasets": simulated, "models": entries, "sweeps": []}
     (workdir / "simulate.yaml").write_text(yaml.safe_dump(phase1, sort_keys=False))
     chunks = [
@@ -222,7 +229,8 @@ def table(names: list[str], seeds: tuple[int, ...]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="DY only, one training seed")
+    parser.add_argument("--quick", action="store_true", help="DY only (40k events), one seed")
+    parser.add_argument("--seeds", type=int, help="training seeds per model (default 1 quick, 3)")
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument(
         "--table-only", action="store_true", help="print the table of finished runs"
@@ -234,12 +242,12 @@ def main() -> None:
         help="passed to snakemake, e.g. mtime to reuse copied ntuples",
     )
     args = parser.parse_args()
-    seeds = SEEDS[:1] if args.quick else SEEDS
+    seeds = tuple(range(1, 1 + (args.seeds or (1 if args.quick else len(SEEDS)))))
     names = list(datasets(args.quick))
     names = [n for name in names for n in (name, f"{name}_pe")]
     if not args.table_only:
         extra = ["--rerun-triggers", *args.rerun_triggers] if args.rerun_triggers else None
-        run(args.quick, args.cores, args.workdir, extra)
+        run(args.quick, args.cores, args.workdir, seeds, extra)
     print(table(names, seeds))
 
 
