@@ -267,3 +267,23 @@ def test_four_vectors_run_on_torch_tensors_and_agree_with_numpy() -> None:
     # the first daughter is the negative muon (order: charge)
     negative = np.where(table["mu1_charge"] < 0, table["mu1_pt"], table["mu2_pt"])
     np.testing.assert_allclose(from_cartesian(*expected["ll1"])[0], negative, rtol=1e-9)
+
+
+def test_a_field_no_rule_names_is_learned_as_discrete() -> None:
+    table = jet_events(np.random.default_rng(11))
+    tagged = np.random.default_rng(12).random((len(table), 3)) < 0.3
+    for k in (1, 2, 3):
+        table[f"jet{k}_btag"] = np.where(table[f"jet{k}_pt"] > 0, tagged[:, k - 1], 0.0)
+    rep = jets(objects=[{"name": "jet", "max": 3, "min": 2, "fields": {"btag": "jet_btag"}}])
+    catch_all = [
+        {"match": "*_pt", "chain": ["log", "standard"]},
+        {"match": "*", "chain": ["standard"]},
+    ]
+    transform = Transform.from_rules(list(table.columns), catch_all, phi=None, representation=rep)
+    transform.fit(table)
+    assert [type(s).__name__ for s in transform.chains["jet1_btag"]] == ["Discrete", "Standard"]
+    assert [type(s).__name__ for s in transform.chains["jet1_eta"]] == ["Standard"]
+    noise = np.random.default_rng(13).normal(0.0, 1.0, (2000, len(transform.features)))
+    generated = transform.inverse(noise.astype(np.float32))
+    present = generated["jet1_pt"] > 0
+    assert set(np.unique(generated.loc[present, "jet1_btag"])) == {0.0, 1.0}

@@ -198,6 +198,15 @@ class Representation:
                 out.append(column)
         return out
 
+    def field_coordinates(self, coordinates: list[str]) -> set[str]:
+        """The coordinates among ``coordinates`` that hold a per-object field (``mu1_charge``,
+        ``ll2_charge``, ``jet3_btag``)."""
+        names = set()
+        for c in self.collections:
+            owners = [*c.objects(), *(f"{s.name}{i}" for s in self.systems for i in (1, 2))]
+            names |= {f"{owner}_{f}" for owner in owners for f in c.fields}
+        return names & set(coordinates)
+
     # --- maps ------------------------------------------------------------------------------
     def fit(self, table: pd.DataFrame) -> Representation:
         """Measure the fill of absent objects and how much fixing the masses changes the

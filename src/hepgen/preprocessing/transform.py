@@ -24,6 +24,9 @@ __all__ = ["NOT_FEATURES", "Transform"]
 
 log = logging.getLogger(__name__)
 
+#: The chain of a per-object field (charge, b-tag, ...) that only the catch-all rule matches.
+FIELD_CHAIN = ("discrete", "standard")
+
 #: Table columns that are never network inputs.
 NOT_FEATURES = ("weight",)
 
@@ -70,7 +73,9 @@ class Transform:
 
         Arguments:
             columns: the event table's columns (``weight`` is skipped).
-            rules: ``[{"match": "*_pt", "chain": ["log", "standard"]}, ...]``.
+            rules: ``[{"match": "*_pt", "chain": ["log", "standard"]}, ...]``; a per-object field
+                (``mu1_charge``, ``jet2_btag``) that only the catch-all ``"*"`` matches takes
+                :data:`FIELD_CHAIN` instead, as it is discrete.
             phi: ``{"reference": "auto" | column | object | system, "mode": "uniform" |
                 "keep", "seed": int}`` or ``None``; see :func:`resolve_reference`.
             representation: the learned coordinates; ``None`` learns ``columns`` as they are.
@@ -85,12 +90,16 @@ class Transform:
         dropped = {angles.reference} if angles is not None and angles.mode == "uniform" else set()
         features = [c for c in coordinates if c not in dropped]
         chains = {}
+        fields = representation.field_coordinates(coordinates) if representation else set()
         for feature in features:
             rule = next((r for r in rules if fnmatch.fnmatchcase(feature, r["match"])), None)
             if rule is None:
                 msg = f"feature {feature!r} matches no rule under preprocess.transforms (add match: '*')"
                 raise HepgenError(msg)
-            chains[feature] = [make(item, feature) for item in rule["chain"]]
+            chain = rule["chain"]
+            if feature in fields and rule["match"] == "*":
+                chain = FIELD_CHAIN  # a per-object field no rule names is a discrete feature
+            chains[feature] = [make(item, feature) for item in chain]
         return cls(features, chains, physical, angles, representation=representation)
 
     def fit(self, table: pd.DataFrame) -> Transform:
