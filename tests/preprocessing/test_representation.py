@@ -287,3 +287,22 @@ def test_a_field_no_rule_names_is_learned_as_discrete() -> None:
     generated = transform.inverse(noise.astype(np.float32))
     present = generated["jet1_pt"] > 0
     assert set(np.unique(generated.loc[present, "jet1_btag"])) == {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"), [("auto", "ll_phi"), ("mu2_phi", "ll_phi"), ("ll", "ll_phi")]
+)
+def test_the_phi_reference_may_name_a_daughter_or_system(reference: str, expected: str) -> None:
+    table = dimuon_events(np.random.default_rng(14), 500)
+    transform = Transform.from_rules(
+        list(table.columns), RULES, phi={"reference": reference}, representation=dimuon()
+    )
+    assert transform.phi.reference == expected
+
+
+def test_an_unknown_phi_reference_names_the_angles_there_are() -> None:
+    table = dimuon_events(np.random.default_rng(15), 500)
+    with pytest.raises(HepgenError, match=r"preprocess.phi.reference 'jet1_phi' is not a column"):
+        Transform.from_rules(
+            list(table.columns), RULES, phi={"reference": "jet1"}, representation=dimuon()
+        )
