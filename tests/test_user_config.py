@@ -153,3 +153,30 @@ def test_command_line_config_still_reaches_the_users_dataset(workdir):
     result = dry_run(workdir, "--configfile", "my.yaml", "--config", tweak)
     assert result.returncode != 0
     assert "'missing.root'" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"systems": [{"name": "ll", "objects": ["mu1", "mu3"]}]},
+            "config datasets.mine: systems 'll': object 'mu3' does not exist",
+        ),
+        (
+            {"met": {"pt": "met", "phi": "met_phi", "reference": "z"}},
+            "config datasets.mine: met.reference 'z'",
+        ),
+    ],
+    ids=["unknown_daughter", "unknown_met_reference"],
+)
+def test_a_bad_representation_stops_the_dry_run_naming_the_key(workdir, change, message):
+    config = yaml.safe_load((workdir / "my.yaml").read_text())
+    dataset = config["datasets"]["mine"]
+    dataset |= change
+    dataset["objects"][0]["min"] = 2  # both muons always there: only the named key is wrong
+    if "met" in change and dataset.get("met") is None:
+        pytest.skip("the CMS ntuple has no MET")
+    (workdir / "bad.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = dry_run(workdir, "--configfile", "bad.yaml")
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
