@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = (1, 2, 3)
 COPYING = -3.0
 MUON = 0.10566
+#: The default config's model entries: every model type the benchmark trains.
+DEFAULT_MODELS = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["models"]
 MU = {"prefix": "lep_", "kinematics": "ptetaphie", "min_pt": 20.0, "max_abs_eta": 2.5}
 
 
@@ -98,17 +100,10 @@ def models(seeds: tuple[int, ...]) -> list[dict]:
     The entries are written out (``<model>-seed<k>`` with ``seed: k``) rather than as sweeps
     only because a config needs at least one ``models`` entry.
     """
-    defaults = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["models"]
     return [
         {**model, "name": f"{model['name']}-seed{seed}", "seed": seed}
-        for model in defaults
+        for model in DEFAULT_MODELS
         for seed in seeds
-    ]
-
-
-def model_names() -> list[str]:
-    return [
-        m["name"] for m in yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["models"]
     ]
 
 
@@ -204,7 +199,7 @@ def table(names: list[str], seeds: tuple[int, ...]) -> str:
     best: dict[str, tuple[float, str]] = {}
     for dataset in names:
         representation = "ptetaphie" if dataset.endswith("_pe") else "ptetaphim"
-        for model in model_names():
+        for model in (m["name"] for m in DEFAULT_MODELS):
             rows = [figures(dataset, f"{model}-seed{s}") for s in seeds]
             rows = [r for r in rows if r is not None]
             if not rows:

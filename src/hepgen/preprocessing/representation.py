@@ -258,9 +258,8 @@ class Representation:
             d2 = tuple(np.where(first, y, x) for x, y in zip(a, b, strict=True))
             for name, values in zip(SYSTEM_COORDINATES, two_body_to_frame(d1, d2), strict=True):
                 out[f"{s.name}_{name}"] = values
-            for i, d in ((1, d1), (2, d2)):
-                if coll.mass is None:
-                    out[f"{s.name}{i}_m"] = from_cartesian(*d)[3]
+            if coll.mass is None:
+                out[f"{s.name}1_m"], out[f"{s.name}2_m"] = (from_cartesian(*d)[3] for d in (d1, d2))
             for f in coll.fields:
                 fa, fb = (table[f"{o}_{f}"].to_numpy(np.float64) for o in s.objects)
                 out[f"{s.name}1_{f}"] = np.where(first, fa, fb)
@@ -290,13 +289,11 @@ class Representation:
                 self._reference_phi(out, table),
             )
             out["met_para"], out["met_perp"] = para, perp
-        physical = set(self._physical(columns))
-        for column in columns:
-            if column not in physical and column not in out and column not in ("met", "met_phi"):
+        coordinates = self.coordinates(columns)
+        for column in coordinates:
+            if column not in out:  # multiplicities, scalars, MET as read: passed through
                 out[column] = table[column].to_numpy(np.float64)
-            elif column in ("met", "met_phi") and self.met_reference is None:
-                out[column] = table[column].to_numpy(np.float64)
-        return pd.DataFrame({c: out[c] for c in self.coordinates(columns)}, index=table.index)
+        return pd.DataFrame({c: out[c] for c in coordinates}, index=table.index)
 
     def four_vectors(self, coords: Mapping[str, Any]) -> dict[str, tuple[Any, Any, Any, Any]]:
         """Learned coordinates → (E, px, py, pz) [GeV] of every object, for NumPy arrays or
@@ -337,7 +334,6 @@ class Representation:
     def inverse(self, coords: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         """Coordinate table → physical event table with ``columns``; daughters in pT order."""
         out: dict[str, np.ndarray] = {}
-        n = len(coords)
         arrays = {c: coords[c].to_numpy(np.float64) for c in coords.columns}
         vectors = self.four_vectors(arrays)
         for s in self.systems:
@@ -378,10 +374,8 @@ class Representation:
             )
             out["met"], out["met_phi"] = met, met_phi
         for column in columns:
-            if column not in out:
-                out[column] = (
-                    coords[column].to_numpy(np.float64) if column in coords else np.zeros(n)
-                )
+            if column not in out:  # passed through by forward
+                out[column] = arrays[column]
         return pd.DataFrame({c: out[c] for c in columns}, index=coords.index)
 
     # --- helpers ---------------------------------------------------------------------------

@@ -197,12 +197,13 @@ class Transform:
         usable = self.usable(repaired)
         removed = int((~usable).sum())
         if removed:
-            invalid = stats["invalid"] + removed  # an unusable event is no repaired one
-            stats["reasons"]["unusable"] = removed
-            stats["unphysical"] = min(stats["unphysical"] + removed, stats["events"])
-            stats["invalid"] = min(invalid, stats["events"])
-            stats["invalid_fraction"] = stats["invalid"] / stats["events"]
+            # every removed event is invalid and unphysical; the kept ones as the repair found them
             repaired = repaired[usable].reset_index(drop=True)
+            kept = repair(table[usable], self.objects)[1]
+            stats["invalid"] = kept["invalid"] + removed
+            stats["unphysical"] = kept["unphysical"] + removed
+            stats["invalid_fraction"] = stats["invalid"] / stats["events"]
+            stats["reasons"]["unusable"] = removed
         stats["removed"] = removed
         return repaired, stats
 
