@@ -43,6 +43,9 @@ def main(smk: Any) -> None:
         )
     log.info("%s/%s: %s", p.dataset, p.model, summary(metrics))
     log.info("seconds per metric: %s", metrics["seconds"])
+    if "refine" in info:  # a reweighted sample: the data-copying test takes no weights
+        metrics["memorisation"]["weighted"] = False
+        metrics["refine"] = info["refine"]
     record = {
         **metrics,
         "sampling": sampling_record(info),

@@ -8,7 +8,8 @@ Layers, bottom to top (a module imports only from its own part or a lower layer)
     use          training, sampling
 
 Evaluation sits beside them on the data layer and never sees a model: ``metrics`` imports only
-foundation and data, ``plotting`` those and ``metrics``. The workflow's scripts are on top.
+foundation and data, ``plotting`` and ``reweighting`` (classifier weights of generated events)
+those and ``metrics``. The workflow's scripts are on top.
 Every import counts: module level, inside functions and under ``TYPE_CHECKING``.
 """
 
@@ -47,6 +48,7 @@ ALLOWED = {
     **dict.fromkeys(GENERATORS, FOUNDATION | DATA | GENERATORS),
     **dict.fromkeys(USE, FOUNDATION | DATA | GENERATORS | USE),
     "metrics": FOUNDATION | DATA | {"metrics"},
+    "reweighting": FOUNDATION | DATA | {"metrics", "reweighting"},
     "plotting": FOUNDATION | DATA | {"metrics", "plotting"},
 }
 """Part of the package (``hepgen.<part>``) → the parts its modules may import."""

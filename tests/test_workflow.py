@@ -36,6 +36,10 @@ def test_every_stage_leaves_its_outputs(tiny_run):
         "dy_mumu/plots/vae/correlations.png",
         "dy_mumu/plots/bvae/latent.png",
         "dy_mumu/plots/bvae/training.png",
+        "dy_mumu/samples/cfm+rw.parquet",
+        "dy_mumu/metrics/cfm+rw.json",
+        "dy_mumu/plots/cfm+rw/weights.png",
+        "dy_mumu/plots/cfm+rw/observables.png",
         "summary/leaderboard.csv",
         "summary/leaderboard.md",
         "summary/leaderboard.tex",
@@ -85,8 +89,50 @@ def test_metrics_carry_floors_and_provenance(tiny_run):
         assert metrics["excluded"]["of"] == metrics["n_generated"] + metrics["excluded"]["events"]
         assert len(metrics["provenance"]["config_hash"]) == 16
     board = pd.read_csv(tiny_run / "results/summary/leaderboard.csv")
-    assert sorted(board["model"]) == ["bvae", "vae"]
+    assert sorted(board["model"]) == ["bvae", "cfm", "cfm+rw", "vae"]
     assert board[["auc_floor", "w1_mean_floor", "fpd_floor", "copy_z_floor"]].notna().all().all()
+
+
+@pytest.mark.workflow
+def test_the_reweighted_row_weights_the_plain_samples(tiny_run):
+    """cfm+rw: the same events as cfm with finite weights of mean 1, clipped, ESS reported."""
+    results = tiny_run / "results/dy_mumu"
+    plain = pd.read_parquet(results / "samples/cfm.parquet")
+    refined = pd.read_parquet(results / "samples/cfm+rw.parquet")
+    pd.testing.assert_frame_equal(refined.drop(columns="weight"), plain)
+    info = json.loads((results / "samples/cfm+rw.json").read_text())["refine"]
+    w = refined["weight"].to_numpy()
+    used = w[w > 0]
+    assert np.isfinite(w).all() and (w >= 0).all()
+    assert len(used) == len(w) - info["unusable"]
+    assert used.mean() == pytest.approx(1.0)
+    assert info["folds"] == 3 and info["clip"] == 20.0
+    assert used.max() == pytest.approx(info["max_weight"])
+    assert info["ess"] == pytest.approx(used.sum() ** 2 / (used**2).sum())
+    metrics = {
+        name: json.loads((results / f"metrics/{name}.json").read_text())
+        for name in ("cfm", "cfm+rw")
+    }
+    assert metrics["cfm+rw"]["refine"]["ess_fraction"] == pytest.approx(info["ess_fraction"])
+    # the data-copying test takes no weights: the plain row's value, marked as such
+    assert metrics["cfm+rw"]["memorisation"]["weighted"] is False
+    z = [metrics[name]["memorisation"]["z_u"]["value"] for name in ("cfm", "cfm+rw")]
+    assert z[0] == pytest.approx(z[1])
+    board = pd.read_csv(tiny_run / "results/summary/leaderboard.csv").set_index("model")
+    assert board.loc["cfm+rw", "ess_fraction"] == pytest.approx(info["ess_fraction"])
+    assert np.isnan(board.loc["cfm", "ess_fraction"])
+
+
+@pytest.mark.workflow
+def test_reweighting_reads_the_validation_split_only(tiny_run):
+    """The refine job's inputs: the model's samples and the validation split, never test/train."""
+    result = snakemake(tiny_run, "-n", "--forcerun", "refine_model")
+    text = result.stdout + result.stderr
+    block = text[text.index("rule refine_model:") :]
+    inputs = next(line for line in block.splitlines() if line.strip().startswith("input:"))
+    assert "results/dy_mumu/split/val.parquet" in inputs
+    assert "results/dy_mumu/samples/cfm.parquet" in inputs
+    assert "test.parquet" not in inputs and "train.parquet" not in inputs
 
 
 @pytest.mark.workflow

@@ -20,6 +20,7 @@ STAGES = {
     "preprocess_split": "preprocess.py",
     "train_model": "train.py",
     "sample_model": "sample.py",
+    "refine_model": "refine.py",
     "evaluate_model": "evaluate.py",
 }
 #: The plot rules (rule names are part of the command-line interface).
@@ -30,6 +31,7 @@ PLOTS = {
     "plot_correlations",
     "plot_latent",
     "plot_training",
+    "plot_weights",
     "plot_leaderboard",
 }
 

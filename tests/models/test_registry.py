@@ -27,6 +27,7 @@ SMALL = {
     "bgmm": {"components": 3, "max_iter": 20},
     "gan": {"latent": 3, "hidden": 16, "layers": 2},
     "flow": {"transforms": 2, "hidden": 16, "layers": 1, "bins": 4},
+    "cfm": {"hidden": 16, "layers": 2, "frequencies": 2, "steps": 4},
     "vae_d": {**VAE_SMALL, **D_SMALL},
     "vae_nf": {**VAE_SMALL, **NF_SMALL},
     "vae_nf_d": {**VAE_SMALL, **NF_SMALL, **D_SMALL},

@@ -10,6 +10,7 @@ from hepgen.io import expand_files
 from hepgen.preprocessing.representation import Representation
 from hepgen.resources import check_default_resources, check_gpu_requests
 from hepgen.errors import HepgenError
+from hepgen.reweighting import refine_options
 from hepgen.seeds import derive_seed
 from hepgen.sweeps import check_unique_names, check_variants, expand_sweeps
 
@@ -41,6 +42,30 @@ def _model_entries():
 
 
 MODELS = _model_entries()
+
+
+def _refined_models():
+    """`<model>+rw` -> (model, reweighting options) for every model entry with `refine`."""
+    refined = {}
+    for name, entry in MODELS.items():
+        try:
+            options = refine_options(config.get("refine"), entry.get("refine"))
+        except HepgenError as err:
+            raise HepgenError(f"config models '{name}': {err}") from None
+        if options is not None:
+            refined[f"{name}+rw"] = (name, options)
+    clash = sorted(set(refined) & set(MODELS))
+    if clash:
+        raise HepgenError(
+            f"config models: {clash} name the reweighted samples of models with `refine`; "
+            f"rename those models"
+        )
+    return refined
+
+
+REFINED = _refined_models()
+# Everything evaluated and plotted: every model's samples and every reweighted sample.
+SAMPLES = [*MODELS, *REFINED]
 
 # Rules (and config resource stages) that run on a GPU when one is given; all others are CPU.
 GPU_RULES = ("train_model", "sample_model")
@@ -83,7 +108,7 @@ _check_representations()
 
 wildcard_constraints:
     dataset="|".join(map(re.escape, DATASETS)),
-    model="|".join(map(re.escape, MODELS)),
+    model="|".join(map(re.escape, sorted(SAMPLES, key=len, reverse=True))),
     chunk=r"\d+",
 
 
@@ -146,7 +171,15 @@ def ingest_spec(wildcards):
 
 
 def model_entry(wildcards):
-    return MODELS[wildcards.model]
+    """The config entry of a model, or of the model behind a reweighted sample."""
+    name = wildcards.model
+    return MODELS[REFINED[name][0] if name in REFINED else name]
+
+
+# Rules that run for trained models only (not for the reweighted samples `<model>+rw`).
+TRAINED = "|".join(map(re.escape, sorted(MODELS, key=len, reverse=True)))
+# Rules that run for reweighted samples only (a pattern that matches nothing without any).
+REWEIGHTED = "|".join(map(re.escape, sorted(REFINED, key=len, reverse=True))) or "(?!)"
 
 
 def training_seed(wildcards):
@@ -189,18 +222,28 @@ def latent_models():
 def get_final_output():
     return [
         *expand(
-            "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=MODELS
+            "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=SAMPLES
         ),
         *expand(
             "results/{dataset}/plots/{model}/{figure}.png",
             dataset=DATASETS,
+            model=SAMPLES,
+            figure=["histograms", "correlations"],
+        ),
+        *expand(
+            "results/{dataset}/plots/{model}/training.png",
+            dataset=DATASETS,
             model=MODELS,
-            figure=["histograms", "correlations", "training"],
+        ),
+        *expand(
+            "results/{dataset}/plots/{model}/weights.png",
+            dataset=DATASETS,
+            model=REFINED,
         ),
         *expand(
             "results/{dataset}/plots/{model}/observables.png",
             dataset=[d for d in DATASETS if has_observables(d)],
-            model=MODELS,
+            model=SAMPLES,
         ),
         *expand(
             "results/{dataset}/plots/{model}/latent.png",

@@ -134,6 +134,8 @@ rule plot_latent:
         "logs/plot/{dataset}/{model}/latent.log",
     benchmark:
         "benchmarks/plot/{dataset}/{model}/latent.tsv"
+    wildcard_constraints:
+        model=TRAINED,
     conda:
         "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
@@ -163,6 +165,8 @@ rule plot_training:
         "logs/plot/{dataset}/{model}/training.log",
     benchmark:
         "benchmarks/plot/{dataset}/{model}/training.tsv"
+    wildcard_constraints:
+        model=TRAINED,
     conda:
         "../../envs/plot.yaml"
     threads: config["resources"]["plot"]["threads"]
@@ -176,10 +180,41 @@ rule plot_training:
         "../../scripts/plot_training.py"
 
 
+rule plot_weights:
+    input:
+        samples="results/{dataset}/samples/{model}.parquet",
+        info="results/{dataset}/samples/{model}.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/weights.png",
+            caption="../report/weights.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "weights"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/weights.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/weights.tsv"
+    wildcard_constraints:
+        model=REWEIGHTED,
+    conda:
+        "../../envs/plot.yaml"
+    threads: config["resources"]["plot"]["threads"]
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        model=lambda w: w.model,
+        dataset=lambda w: w.dataset,
+    script:
+        "../../scripts/plot_weights.py"
+
+
 rule plot_leaderboard:
     input:
         metrics=expand(
-            "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=MODELS
+            "results/{dataset}/metrics/{model}.json", dataset=DATASETS, model=SAMPLES
         ),
     output:
         csv=report(
@@ -207,7 +242,7 @@ rule plot_leaderboard:
         mem_mb=resources_for("plot", "mem_mb"),
         runtime=resources_for("plot", "runtime"),
     params:
-        datasets=[d for d in DATASETS for m in MODELS],
-        models=[m for d in DATASETS for m in MODELS],
+        datasets=[d for d in DATASETS for m in SAMPLES],
+        models=[m for d in DATASETS for m in SAMPLES],
     script:
         "../../scripts/plot_leaderboard.py"

@@ -9,6 +9,8 @@ rule sample_model:
         "logs/sample/{dataset}/{model}.log",
     benchmark:
         "benchmarks/sample/{dataset}/{model}.tsv"
+    wildcard_constraints:
+        model=TRAINED,
     conda:
         "../../envs/model.yaml"
     threads: config["resources"]["sample"]["threads"]

@@ -16,6 +16,8 @@ rule train_model:
         "logs/train/{dataset}/{model}.log",
     benchmark:
         "benchmarks/train/{dataset}/{model}.tsv"
+    wildcard_constraints:
+        model=TRAINED,
     conda:
         "../../envs/model.yaml"
     threads: config["resources"]["train"]["threads"]

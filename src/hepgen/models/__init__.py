@@ -37,6 +37,7 @@ _CLASSES = {
     "bgmm": ("bgmm", "BGMM"),
     "gan": ("gan", "GAN"),
     "flow": ("flow", "Flow"),
+    "cfm": ("cfm", "CFM"),
     "vae_d": ("vae_d", "VAED"),
     "vae_nf": ("vae_nf", "VAENF"),
     "vae_nf_d": ("vae_nf", "VAENFD"),

@@ -26,6 +26,7 @@ __all__ = [
     "VAEBGMMParams",
     "GANParams",
     "FlowParams",
+    "CFMParams",
     "AdversarialParams",
     "VAEDParams",
     "VAENFParams",
@@ -228,6 +229,33 @@ class FlowParams(ModelParams):
 
 
 @dataclass(frozen=True)
+class CFMParams(ModelParams):
+    """Hyperparameters of the conditional flow-matching generator.
+
+    Attributes:
+        hidden: width of the velocity network.
+        layers: hidden layers of the velocity network (the first plus residual ELU blocks).
+        frequencies: sine/cosine pairs of the time embedding (frequencies pi * 2^k).
+        sigma_min: width of the probability path at t = 1 (0 is the straight path of
+            rectified flow; arXiv:2210.02747 uses a small positive value).
+        solver: fixed-step ODE solver of sampling: ``"euler"`` (1 network call per step),
+            ``"midpoint"`` (2) or ``"rk4"`` (4).
+        steps: solver steps from the Gaussian (t = 0) to the events (t = 1).
+        ema: decay of the exponential moving average of the weights used for sampling;
+            0 samples with the trained weights.
+    """
+
+    model_type: ClassVar[str] = "cfm"
+    hidden: int = field(default=256, metadata={"min": 1})
+    layers: int = field(default=4, metadata={"min": 1})
+    frequencies: int = field(default=4, metadata={"min": 0})
+    sigma_min: float = field(default=1e-4, metadata={"min": 0.0, "max": 0.5})
+    solver: str = field(default="midpoint", metadata={"choices": ("euler", "midpoint", "rk4")})
+    steps: int = field(default=32, metadata={"min": 1})
+    ema: float = field(default=0.999, metadata={"min": 0.0, "max": 0.99999})
+
+
+@dataclass(frozen=True)
 class AdversarialParams(ModelParams):
     """The discriminator's hyperparameters, shared by every VAE+D variant.
 
@@ -315,6 +343,7 @@ PARAMS: dict[str, type[ModelParams]] = {
         VAEBGMMParams,
         GANParams,
         FlowParams,
+        CFMParams,
         VAEDParams,
         VAENFParams,
         VAENFDParams,

@@ -44,6 +44,7 @@ COLUMNS = [
     "valid_fraction",
     "unusable",
     "rate_hz",
+    "ess_fraction",
     "eval_seconds",
 ]
 #: Metric panels per row of the leaderboard figure.
@@ -153,6 +154,8 @@ def _row(record: Mapping[str, Any]) -> dict[str, Any]:
     removed, excluded = sampling.get("removed"), (metrics.get("excluded") or {}).get("events")
     counts = [c for c in (removed, excluded) if c is not None]
     row["unusable"] = float(sum(counts)) if counts else math.nan
+    ess = (metrics.get("refine") or {}).get("ess_fraction")
+    row["ess_fraction"] = math.nan if ess is None else float(ess)
     total = (metrics.get("seconds") or {}).get("total")
     row["eval_seconds"] = math.nan if total is None else float(total)
     return row
