@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import awkward as ak
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ntuples import write_tree
@@ -49,6 +50,7 @@ def configs(draw):
         "chain_rest": draw(st.sampled_from(CHAINS[1:4])),
         "phi": draw(st.sampled_from([None, {"reference": "obj1_phi", "mode": "uniform"}])),
         "cartesian": draw(st.booleans()),
+        "jagged_met": draw(st.integers(0, 9)) == 0,  # now and then MET of the wrong shape
     }
 
 
@@ -69,8 +71,9 @@ def test_random_ntuples_and_configs(tmp_path, data, cfg):
         kinematics = "pxpypze"
     else:
         obj, kinematics = ak.zip(jag), "ptetaphim"
+    met_branch = ak.unflatten(met, np.ones(len(met), dtype=np.int64)) if cfg["jagged_met"] else met
     path = write_tree(
-        tmp_path / "fuzz.root", {"obj": obj, "met": met, "met_phi": np.zeros(len(met))}
+        tmp_path / "fuzz.root", {"obj": obj, "met": met_branch, "met_phi": np.zeros(len(met))}
     )
     spec = DatasetSpec.from_config(
         {
@@ -95,6 +98,13 @@ def test_random_ntuples_and_configs(tmp_path, data, cfg):
         {"match": "n_*", "chain": ["discrete"]},
         {"match": "*", "chain": cfg["chain_rest"]},
     ]
+    if cfg["jagged_met"]:  # refused from the branch types, whatever the values
+        with pytest.raises(
+            HepgenError, match=r"branch 'met' is jagged var \* float64, but as met.pt"
+        ):
+            ingest(spec)
+        event("documented error: jagged MET")
+        return
     try:
         table, _ = ingest(spec)
         parts = split_table(table, {"train": 0.5, "val": 0.25, "test": 0.25}, seed=0)

@@ -6,11 +6,13 @@ import awkward as ak
 import numpy as np
 import pandas as pd
 import pytest
+import uproot
 import vector
 from ntuples import random_objects, write_tree
 
 from hepgen.errors import HepgenError
-from hepgen.io import DatasetSpec, ingest, ingest_to_parquet
+from hepgen.io import DatasetSpec, ingest, ingest_to_parquet, iter_columns
+from hepgen.io.roles import Role, describe
 
 
 def _jagged_files(tmp_path, rng, n=300):
@@ -163,23 +165,259 @@ def test_real_cms_dimuon_flat_branches(shared_zmumu):
     assert 80 < np.median(mass) < 100
 
 
+def _catalogue_file(tmp_path, rng, fmt, n=300):
+    """A TTree or RNTuple with branches of every shape: jagged objects (float64 kinematics,
+    int32, bool, uint8), flat numbers (float32 MET, float64 weight, int64 run, int32 njet), a
+    string, a fixed-size array and, in the RNTuple only (uproot writes no nested lists to a
+    TTree), a jagged list of lists."""
+    obj = random_objects(rng, n)
+    v = vector.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")})
+    jet = {
+        **{k: obj[k] for k in ("pt", "eta", "phi")},
+        "e": v.E,
+        "q": ak.values_astype(obj["eta"] > 0, np.int32) * 2 - 1,
+        "tight": obj["pt"] > 30.0,
+        "id": ak.values_astype(obj["pt"] > 20.0, np.uint8),
+    }
+    branches = {
+        "met": rng.exponential(20.0, n).astype(np.float32),
+        "met_phi": rng.uniform(-np.pi, np.pi, n).astype(np.float32),
+        "weight": rng.uniform(0.5, 1.5, n),
+        "run": np.arange(n, dtype=np.int64),
+        "label": ak.Array(["a"] * n),
+        "fixed": np.zeros((n, 3)),
+    }
+    path = tmp_path / f"{fmt}.root"
+    with uproot.recreate(path) as file:
+        if fmt == "rntuple":
+            jagged = {f"jet_{k}": values for k, values in jet.items()}
+            count = ak.to_numpy(ak.num(obj["pt"])).astype(np.int32)
+            nested = ak.unflatten(obj["pt"], np.ones(n, dtype=np.int64))  # var * var
+            file.mkrntuple("events", {**jagged, "njet": count, **branches, "nested": nested})
+        else:  # jagged branches jet_pt, ... sharing the counter njet
+            file.mktree(
+                "events",
+                {"jet": ak.zip(jet), **branches},
+                counter_name=lambda counted: f"n{counted}",
+                field_name=lambda outer, inner: f"{outer}_{inner}",
+            )
+    return path
+
+
+_JET = {"name": "jet", "prefix": "jet_", "max": 2}
+_FLAT = "a flat number (one value per event)"
+_JAGGED = "jagged var * number (one value per object)"
+_BOTH = ("ttree", "rntuple")
+#: (change to a valid dataset entry, the message (``{file}``: the file), formats): each bad
+#: input stops ingestion with one line naming the culprit.
+CATALOGUE = [
+    ({"files": ["nope.root"]}, "input file 'nope.root' does not exist", _BOTH),
+    ({"tree": "evnts"}, "{file}: no tree 'evnts'; the file holds ['events']", _BOTH),
+    (
+        {"objects": [{"name": "mu", "prefix": "lep_", "max": 2}]},
+        "{file}, tree 'events': no branch 'lep_pt'; closest: ['jet_pt']",
+        _BOTH,
+    ),
+    (
+        {"met": {"pt": "jet_pt", "phi": "met_phi"}},
+        f"{{file}}, tree 'events': branch 'jet_pt' is jagged var * float64, but as met.pt it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"met": {"px": "met", "py": "label"}},
+        f"{{file}}, tree 'events': branch 'label' is string, but as met.py it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"weight": "jet_eta"},
+        f"{{file}}, tree 'events': branch 'jet_eta' is jagged var * float64, but as the weight it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"scalars": ["run", "jet_q"]},
+        f"{{file}}, tree 'events': branch 'jet_q' is jagged var * int32, but as a scalar it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"scalars": ["label"]},
+        f"{{file}}, tree 'events': branch 'label' is string, but as a scalar it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "branches": {"eta": "met"}}]},
+        f"{{file}}, tree 'events': branch 'met' is flat float32, but as field 'eta' of objects 'jet' it must be {_JAGGED}",
+        _BOTH,
+    ),
+    (
+        {
+            "objects": [
+                {
+                    "name": "jet",
+                    "kinematics": "pxpypze",
+                    "max": 2,
+                    "branches": {"px": "jet_pt", "py": "jet_eta", "pz": "run", "e": "jet_e"},
+                }
+            ]
+        },
+        f"{{file}}, tree 'events': branch 'run' is flat int64, but as field 'pz' of objects 'jet' it must be {_JAGGED}",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "fields": {"x": "fixed"}}]},
+        f"{{file}}, tree 'events': branch 'fixed' is 3 * float64, but as field 'x' of objects 'jet' it must be {_JAGGED}",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "fields": {"x": "nested"}}]},
+        f"{{file}}, tree 'events': branch 'nested' is var * var * float64, but as field 'x' of objects 'jet' it must be {_JAGGED}",
+        ("rntuple",),
+    ),
+    (
+        {
+            "objects": [
+                {
+                    "name": "mu",
+                    "max": 2,
+                    "branches": {
+                        "pt": ["met", "jet_pt"],
+                        "eta": ["met_phi", "met_phi"],
+                        "phi": ["met_phi", "met_phi"],
+                        "e": ["met", "met"],
+                    },
+                }
+            ]
+        },
+        f"{{file}}, tree 'events': branch 'jet_pt' is jagged var * float64, but as slot 2 of field 'pt' of objects 'mu' it must be {_FLAT}",
+        _BOTH,
+    ),
+    (
+        {"objects": [_JET, {"name": "lead", "prefix": "jet_", "max": 1}]},
+        "objects 'jet' and 'lead' both read branches ['jet_pt', 'jet_eta', 'jet_phi', 'jet_e']: "
+        "each branch belongs to one collection",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "multiplicity": True}], "scalars": ["n_jet"]},
+        "the event table would get column 'n_jet' by both objects 'jet' multiplicity and scalars: rename one",
+        _BOTH,
+    ),
+    (
+        {"met": {"pt": "met", "phi": "met_phi"}, "scalars": ["met"]},
+        "the event table would get column 'met' by both met and scalars: rename one",
+        _BOTH,
+    ),
+    (
+        {"scalars": ["run", "run"]},
+        "the event table would get column 'run' twice by scalars: rename one",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "min": 5}]},
+        "no event of 300 in tree 'events' of [{file}] passes the object selection: "
+        "objects 'jet' (min 5 objects) removes 300",
+        _BOTH,
+    ),
+    (
+        {"objects": [{**_JET, "min": 1, "min_pt": 1e4, "max_abs_eta": 2.5}]},
+        "no event of 300 in tree 'events' of [{file}] passes the object selection: "
+        "objects 'jet' (min 1 object with pt > 10000 GeV and |eta| < 2.5) removes 300",
+        _BOTH,
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    ("change", "match"),
+    ("fmt", "change", "expected"),
     [
-        ({"files": ["nope.root"]}, "does not exist"),
-        ({"tree": "evnts"}, "no tree 'evnts'"),
-        ({"objects": [{"name": "mu", "prefix": "lep_", "max": 2}]}, "closest"),
+        pytest.param(fmt, change, expected, id=f"{fmt}-{i}-{'+'.join(change)}")
+        for i, (change, expected, formats) in enumerate(CATALOGUE)
+        for fmt in formats
     ],
 )
-def test_bad_input_names_the_culprit(tmp_path, rng, change, match):
-    polar, _, _ = _jagged_files(tmp_path, rng)
-    entry = {
-        "files": [str(polar)],
-        "tree": "events",
-        "objects": [{"name": "jet", "prefix": "jet_", "max": 2}],
-    }
-    with pytest.raises(HepgenError, match=match):
+def test_bad_input_names_the_culprit(tmp_path, rng, fmt, change, expected):
+    path = _catalogue_file(tmp_path, rng, fmt)
+    entry = {"files": [str(path)], "tree": "events", "objects": [_JET]}
+    with pytest.raises(HepgenError) as err:
         ingest(DatasetSpec.from_config({**entry, **change}))
+    assert str(err.value) == expected.format(file=repr(str(path)))
+
+
+@pytest.mark.parametrize("fmt", _BOTH)
+def test_branch_roles_are_checked_before_any_file_is_read(tmp_path, rng, fmt):
+    good = _catalogue_file(tmp_path / "good", rng, fmt)
+    bad = tmp_path / f"bad.{fmt}.root"
+    with uproot.recreate(bad) as file:  # the same branches, but a jagged weight
+        arrays = uproot.open(good)["events"].arrays()
+        branches = {k: arrays[k] for k in ("jet_pt", "jet_eta", "jet_phi", "jet_e")}
+        branches["weight"] = ak.unflatten(np.ones(300), np.ones(300, dtype=np.int64))
+        (file.mkrntuple if fmt == "rntuple" else file.mktree)("events", branches)
+    spec = DatasetSpec.from_config(
+        {"files": [str(good), str(bad)], "objects": [_JET], "weight": "weight"}
+    )
+    steps = iter_columns(spec)
+    with pytest.raises(HepgenError, match=r"'weight' is jagged var \* float64, but as the weight"):
+        next(steps)  # the good first file yields nothing before the bad second one is refused
+
+
+def test_numbers_of_every_dtype_are_read_alike_from_ttree_and_rntuple(tmp_path, rng):
+    tables = []
+    for fmt in _BOTH:
+        path = _catalogue_file(tmp_path, np.random.default_rng(3), fmt)
+        fields = {"q": "jet_q", "tight": "jet_tight", "id": "jet_id"}
+        spec = DatasetSpec.from_config(
+            {
+                "files": [str(path)],
+                "objects": [{**_JET, "min": 1, "multiplicity": True, "fields": fields}],
+                "met": {"px": "met", "py": "met_phi"},
+                "scalars": ["run", "njet"],
+                "weight": "weight",
+            }
+        )
+        tables.append(ingest(spec, step_size=70)[0])
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    table = tables[0]
+    assert set(np.unique(table["jet1_q"])) == {-1.0, 1.0}
+    np.testing.assert_array_equal(table["jet1_tight"], table["jet1_pt"] > 30.0)
+    np.testing.assert_array_equal(table["jet2_id"], table["jet2_pt"] > 20.0)
+    assert (table["njet"] >= table["n_jet"]).all() and (table["n_jet"] >= 1).all()
+    assert np.all(np.diff(table["run"]) > 0)
+
+
+def test_rntuple_subfields_are_read_by_their_dotted_names(tmp_path, rng):
+    obj = random_objects(rng, 120)
+    jet = ak.zip({k: obj[k] for k in ("pt", "eta", "phi", "mass")})
+    ttree = write_tree(tmp_path / "ttree.root", {"jet": jet})  # branches jet_pt, ...
+    rntuple = tmp_path / "rntuple.root"
+    with uproot.recreate(rntuple) as file:
+        file.mkrntuple("events", {"jet": jet})  # one field jet with subfields jet.pt, ...
+    tables = []
+    for path, prefix in ((ttree, "jet_"), (rntuple, "jet.")):
+        entry = {"name": "jet", "prefix": prefix, "kinematics": "ptetaphim", "max": 3}
+        tables.append(
+            ingest(DatasetSpec.from_config({"files": [str(path)], "objects": [entry]}))[0]
+        )
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    with pytest.raises(HepgenError, match=r"branch 'jet' is var \* \{pt: float64"):
+        ingest(DatasetSpec.from_config({"files": [str(rntuple)], "scalars": ["jet"]}))
+
+
+@pytest.mark.parametrize(
+    ("datashape", "jagged", "shown"),
+    [  # dtypes uproot writes to neither TTree nor RNTuple
+        ("complex128", False, "flat complex128"),
+        ("var * complex64", True, "jagged var * complex64"),
+        ("?float64", False, "?float64"),
+        ("var * ?float32", True, "var * ?float32"),
+        ("datetime64", False, "flat datetime64"),
+    ],
+)
+def test_roles_refuse_types_that_are_no_numbers(datashape, jagged, shown):
+    found = ak.types.from_datashape(datashape, highlevel=False)
+    assert describe(found) == shown
+    assert not Role("x", jagged=jagged).accepts(found)
+    number = ak.types.from_datashape("var * float32" if jagged else "float32", highlevel=False)
+    assert Role("x", jagged=jagged).accepts(number)
+    assert not Role("x", jagged=not jagged).accepts(number)
 
 
 def test_truncated_and_fake_root_files(tmp_path, rng):

@@ -78,6 +78,37 @@ class DatasetSpec:
     weight: str | None = None
     scalars: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        _check_shared_branches(self.objects)
+        made: dict[str, str] = {}
+        for column, origin in self.column_origins():
+            if column in made:
+                first = made[column]
+                by = f"twice by {origin}" if first == origin else f"by both {first} and {origin}"
+                msg = f"the event table would get column {column!r} {by}: rename one"
+                raise HepgenError(msg)
+            made[column] = origin
+
+    def column_origins(self) -> list[tuple[str, str]]:
+        """(column, the config entry making it) for every event-table column, in table order:
+        per collection ``<name><k>_<field>`` (k = 1..max; pt [GeV], eta, phi [rad], e [GeV],
+        then per-object fields) and ``n_<name>``; ``met, met_phi``; scalars; ``weight``."""
+        columns = []
+        for obj in self.objects:
+            origin = f"objects '{obj.name}'"
+            for k in range(1, obj.max + 1):
+                columns.extend(
+                    (f"{obj.name}{k}_{f}", origin) for f in ("pt", "eta", "phi", "e", *obj.fields)
+                )
+            if obj.multiplicity:
+                columns.append((f"n_{obj.name}", f"{origin} multiplicity"))
+        if self.met is not None:
+            columns.extend((c, "met") for c in ("met", "met_phi"))
+        columns.extend((name, "scalars") for name in self.scalars)
+        if self.weight:
+            columns.append(("weight", "weight"))
+        return columns
+
     @classmethod
     def from_config(cls, config: dict[str, Any], files: list[str] | None = None) -> DatasetSpec:
         """Build a spec from one ``datasets.<name>`` config entry.
@@ -145,6 +176,19 @@ def _object_from_config(entry: dict[str, Any]) -> ObjectSpec:
         msg = f"objects '{spec.name}': flat branch lists must all have the same length"
         raise HepgenError(msg)
     return spec
+
+
+def _check_shared_branches(objects: list[ObjectSpec]) -> None:
+    """Each branch belongs to one collection: two reading the same branches are a config slip
+    (a copied entry, a prefix of another collection) that would duplicate objects."""
+    owner: dict[str, str] = {}
+    for obj in objects:
+        names = [b for bs in obj.branches.values() for b in (bs if isinstance(bs, list) else [bs])]
+        for other in dict.fromkeys(owner[b] for b in names if b in owner):
+            shared = [b for b in dict.fromkeys(names) if owner.get(b) == other]
+            msg = f"objects '{other}' and '{obj.name}' both read branches {shared}: each branch belongs to one collection"
+            raise HepgenError(msg)
+        owner.update(dict.fromkeys(names, obj.name))
 
 
 def expand_files(patterns: list[str]) -> list[str]:

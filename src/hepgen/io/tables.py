@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
+import awkward as ak
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,7 +19,8 @@ import uproot
 from hepgen.errors import HepgenError, positive_int
 from hepgen.files import atomic_path
 from hepgen.io.columns import table_chunk
-from hepgen.io.spec import DatasetSpec, expand_files
+from hepgen.io.roles import check_roles
+from hepgen.io.spec import DatasetSpec, ObjectSpec, expand_files
 
 __all__ = [
     "PARQUET_OPTIONS",
@@ -61,8 +63,9 @@ def required_branches(spec: DatasetSpec) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _open_tree(path: str, tree: str, branches: list[str]) -> tuple[Any, Any, int]:
-    """Open ``path`` and check that the tree and branches exist.
+def _open_tree(path: str, spec: DatasetSpec, branches: list[str]) -> tuple[Any, Any, int]:
+    """Open ``path`` and check that the tree and branches exist and that each branch has the
+    shape and dtype of its role (:func:`hepgen.io.roles.check_roles`), reading no data.
 
     Returns:
         The open file (the caller closes it), its tree (a TTree or an RNTuple) and its entries.
@@ -72,6 +75,7 @@ def _open_tree(path: str, tree: str, branches: list[str]) -> tuple[Any, Any, int
     except Exception as err:  # uproot raises many types for corrupt files
         msg = f"cannot read {path!r} as a ROOT file: {type(err).__name__}: {err}"
         raise HepgenError(msg) from err
+    tree = spec.tree
     try:
         try:
             trees = [k.split(";")[0] for k in file.keys(recursive=True)]
@@ -95,6 +99,13 @@ def _open_tree(path: str, tree: str, branches: list[str]) -> tuple[Any, Any, int
                 hint = f"; closest: {close}" if close else ""
                 msg = f"{path!r}, tree {tree!r}: no branch {branch!r}{hint}"
                 raise HepgenError(msg)
+        try:
+            check_roles(ttree, spec, path)
+        except HepgenError:
+            raise
+        except Exception as err:  # unreadable type metadata
+            msg = f"{path!r}: cannot read the branch types of tree {tree!r}: {type(err).__name__}: {err}"
+            raise HepgenError(msg) from err
     except BaseException:
         file.close()
         raise
@@ -130,6 +141,10 @@ def _read_tree(
     the first while the rest are converted.
     """
     parallel = {"decompression_executor": decompress} if decompress is not None else {}
+    # An RNTuple subfield ``parent.field`` is read nested under ``parent``: fetched by name.
+    nested = isinstance(ttree, uproot.behaviors.RNTuple.HasFields) and any(
+        "." in b for b in branches
+    )
     steps = ttree.iterate(branches, step_size=step_size, report=True, **parallel)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hepgen-read") as reader:
         ahead = reader.submit(_next_step, steps, path, spec.tree)
@@ -138,6 +153,10 @@ def _read_tree(
                 ahead = reader.submit(_next_step, steps, path, spec.tree)
                 arrays, report = step
                 del step
+                if nested:
+                    arrays = ak.zip(
+                        {b: arrays[tuple(b.split("."))] for b in branches}, depth_limit=1
+                    )
                 start, events = report.tree_entry_start, len(arrays)
                 last = ttree.num_entries - (start + events) < events
                 size = max(-(-events // _SLICES), _MIN_SLICE) if last else max(events, 1)
@@ -173,7 +192,8 @@ def iter_columns(
             decompresses them one after the other, as ``uproot.iterate`` does by default.
 
     Raises:
-        HepgenError: unreadable files, missing trees or branches, NaN/inf values, jagged branches
+        HepgenError: unreadable files, missing trees or branches, branches whose shape or dtype
+            does not fit their role (:mod:`hepgen.io.roles`), NaN/inf values, jagged branches
             of mismatched lengths, empty trees, or no event passing the selection.
     """
     positive_int(threads, "ingestion: threads")
@@ -189,7 +209,7 @@ def iter_columns(
     )
     try:
         for path in files:  # check every file before reading any; the first stays open
-            file, ttree, count = _open_tree(path, spec.tree, branches)
+            file, ttree, count = _open_tree(path, spec, branches)
             entries += count
             if opened is None:
                 opened = file, ttree
@@ -202,7 +222,7 @@ def iter_columns(
             if opened is not None:
                 (file, ttree), opened = opened, None
             else:
-                file, ttree, _ = _open_tree(path, spec.tree, branches)
+                file, ttree, _ = _open_tree(path, spec, branches)
             with file:
                 steps = _read_tree(ttree, path, spec, branches, step_size, decompress)
                 for columns, chunk_removed in steps:
@@ -222,11 +242,23 @@ def iter_columns(
                 "removed %d of %d events with too few selected '%s' objects", count, entries, name
             )
     if events == 0:
-        msg = f"no event of {entries} in {files} passes the object selection"
+        cuts = "; ".join(
+            f"{_selection(o)} removes {removed[o.name]}" for o in spec.objects if removed[o.name]
+        )
+        msg = f"no event of {entries} in tree {spec.tree!r} of {files} passes the object selection: {cuts}"
         raise HepgenError(msg)
     log.info("ingested %d of %d events from %d files", events, entries, len(files))
     if stats is not None:
         stats.update(files=files, entries=entries, events=events, removed=removed)
+
+
+def _selection(obj: ObjectSpec) -> str:
+    """The event selection of one collection in words, as in its config entry."""
+    cuts = [f"pt > {obj.min_pt:g} GeV"] if obj.min_pt else []
+    if obj.max_abs_eta is not None:
+        cuts.append(f"|eta| < {obj.max_abs_eta:g}")
+    plural = "object" if obj.min == 1 else "objects"
+    return f"objects '{obj.name}' (min {obj.min} {plural}{' with ' if cuts else ''}{' and '.join(cuts)})"
 
 
 def ingest(
