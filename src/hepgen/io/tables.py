@@ -306,6 +306,10 @@ def write_stream(path: str | os.PathLike, chunks: Iterable[pa.Table]) -> list[st
 
     Returns:
         The column names.
+
+    Raises:
+        HepgenError: the disk is full or the file passes a size limit midway (see
+            :func:`hepgen.files.atomic_path`); neither ``path`` nor a temporary file is left.
     """
     writer, written = None, None
     with (
@@ -331,6 +335,7 @@ def write_stream(path: str | os.PathLike, chunks: Iterable[pa.Table]) -> list[st
 
 
 def write_table(table: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write an event table to Parquet atomically."""
+    """Write an event table to Parquet atomically; a write failing midway raises
+    :class:`HepgenError` as :func:`write_stream` does."""
     with atomic_path(path) as tmp:
         table.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
