@@ -14,7 +14,9 @@ spread max − min of:
 - W1/σ ÷ floor of the resonance masses (m_μμ; m_jj of the W candidate, m_jjb of the top
   candidate) and of the leading jet's mass;
 - the m_μμ (m_jjb) tail ratios above the truth's 99 % and 99.9 % quantiles, with the floor's;
-- the data-copying statistic C_T (≪ 0: copies training events) and the valid fraction.
+- the data-copying statistic C_T (≪ 0: copies training events) and the valid fraction;
+- for the reweighted rows ``<model>+rw`` (classifier weights against the validation split,
+  rule ``refine_model``), the effective sample size over the events (C_T is the plain row's).
 
 "Best" is the model with C_T > −3 (not copying) with the lowest median AUC − floor.
 
@@ -98,10 +100,11 @@ def models(seeds: tuple[int, ...]) -> list[dict]:
     """Every default model once per training seed, as the sweep axis ``seed`` expands it.
 
     The entries are written out (``<model>-seed<k>`` with ``seed: k``) rather than as sweeps
-    only because a config needs at least one ``models`` entry.
+    only because a config needs at least one ``models`` entry. Every one is also reweighted
+    (``refine: true``), so each gets a ``<model>-seed<k>+rw`` row.
     """
     return [
-        {**model, "name": f"{model['name']}-seed{seed}", "seed": seed}
+        {**model, "name": f"{model['name']}-seed{seed}", "seed": seed, "refine": True}
         for model in DEFAULT_MODELS
         for seed in seeds
     ]
@@ -147,7 +150,13 @@ def run(
         everything[f"{name}_pe"] = with_old_representation(name, entry)
     config = {**phase1, "datasets": everything}
     (workdir / "fidelity.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    snakemake(workdir / "fidelity.yaml", cores, extra=extra)
+    metrics = [
+        f"results/{name}/metrics/{entry['name']}{suffix}.json"
+        for name in everything
+        for entry in entries
+        for suffix in ("", "+rw")
+    ]
+    snakemake(workdir / "fidelity.yaml", cores, metrics, extra)  # the table needs no figures
     return everything
 
 
@@ -173,6 +182,7 @@ def figures(dataset: str, model: str) -> dict[str, float] | None:
         "jet_m": _ratio(obs.get("m_j1")),
         "c_t": m["memorisation"]["z_u"]["value"],
         "valid": (m.get("sampling") or {}).get("valid_fraction") or float("nan"),
+        "ess": (m.get("refine") or {}).get("ess_fraction", float("nan")),
     }
     for q, found in tails.items():
         entry = found.get(resonance) or {}
@@ -193,14 +203,15 @@ def table(names: list[str], seeds: tuple[int, ...]) -> str:
     """The Markdown table over every dataset, representation and model type."""
     header = (
         "| dataset | repr. | model | AUC − floor | resonance W1 ÷ floor | m_jj(W) W1 ÷ floor | "
-        "jet-mass W1 ÷ floor | tail 99 % (floor) | tail 99.9 % (floor) | C_T | valid | seeds |"
+        "jet-mass W1 ÷ floor | tail 99 % (floor) | tail 99.9 % (floor) | C_T | valid | ESS | seeds |"
     )
-    lines = [header, "|---|---|---|" + "---:|" * 9]
+    lines = [header, "|---|---|---|" + "---:|" * 10]
     best: dict[str, tuple[float, str]] = {}
     for dataset in names:
         representation = "ptetaphie" if dataset.endswith("_pe") else "ptetaphim"
-        for model in (m["name"] for m in DEFAULT_MODELS):
-            rows = [figures(dataset, f"{model}-seed{s}") for s in seeds]
+        for model, suffix in ((m["name"], rw) for m in DEFAULT_MODELS for rw in ("", "+rw")):
+            rows = [figures(dataset, f"{model}-seed{s}{suffix}") for s in seeds]
+            model += suffix
             rows = [r for r in rows if r is not None]
             if not rows:
                 continue
@@ -215,7 +226,8 @@ def table(names: list[str], seeds: tuple[int, ...]) -> str:
             lines.append(
                 f"| {dataset} | {representation} | {model} | {_cell(col['auc'])} | {_cell(col['res'], 2)} | "
                 f"{_cell(col['w'], 2)} | {_cell(col['jet_m'], 2)} | {tails[0]} | {tails[1]} | "
-                f"{_cell(col['c_t'], 1)} | {_cell(col['valid'])} | {len(rows)} |"
+                f"{_cell(col['c_t'], 1)} | {_cell(col['valid'])} | {_cell(col['ess'], 2)} | "
+                f"{len(rows)} |"
             )
     lines.append("")
     lines += [f"best on {d}: {m} (median AUC − floor {a:.3f})" for d, (a, m) in best.items()]

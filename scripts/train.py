@@ -15,6 +15,7 @@ from hepgen.models import build
 from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.training import TrainConfig, state_path_for, train_model
+from hepgen.training.mass_loss import MassMMD
 
 
 def main(smk: Any) -> None:
@@ -33,6 +34,10 @@ def main(smk: Any) -> None:
     model = build(
         smk.params.model_type, len(transform.features), smk.params.params, seed=smk.params.seed
     )
+    if smk.params.mmd:
+        mmd = smk.params.mmd
+        model.physics_loss = MassMMD(transform, mmd["objects"], mmd.get("weight", 1.0))
+        log.info("adding the MMD² of %d masses: %s", len(model.physics_loss.combinations), mmd)
     log.info("training %s on %d events with %s", smk.params.model_type, len(train_table), config)
     state = state_path_for(smk.output.model)
     start = time.perf_counter()

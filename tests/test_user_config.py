@@ -89,6 +89,9 @@ def test_without_user_files_nothing_changes():
 # ---- the real workflow ----------------------------------------------------------------
 
 
+MUONS = {"name": "mu", "prefix": "lep_", "max": 2, "min": 2, "min_pt": 20.0}
+
+
 def user_dataset(directory: Path) -> dict:
     """A dataset read from a small ROOT file: the shared CMS 2010 dimuon ntuple when present,
     else a dimuon ntuple written here."""
@@ -98,8 +101,7 @@ def user_dataset(directory: Path) -> dict:
         mu = {"name": "mu", "kinematics": "pxpypze", "max": 2, "branches": branches}
         return {"files": [str(CMS_ZMUMU)], "objects": [mu], "met": None, "weight": None}
     path = write_dimuon_ntuple(directory / "mine.root", n_events=200)
-    mu = {"name": "mu", "prefix": "lep_", "max": 2, "min": 2, "min_pt": 20.0}
-    return {"files": [str(path)], "objects": [mu], "met": {"pt": "met", "phi": "met_phi"}}
+    return {"files": [str(path)], "objects": [MUONS], "met": {"pt": "met", "phi": "met_phi"}}
 
 
 @pytest.fixture(scope="module")
@@ -112,6 +114,31 @@ def workdir(tmp_path_factory) -> Path:
     }
     (workdir / "my.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return workdir
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"type": "gan", "mmd": {"objects": ["jet"]}},
+            "config models 'baseline': mmd.objects ['jet'] are neither collections nor systems "
+            "of dataset 'mine' (it has ['mu'])",
+        ),
+        (
+            {"type": "flow", "mmd": {"objects": ["mu"]}},
+            "config models 'baseline': key 'mmd' needs a model that generates in one pass from "
+            "its prior, one of ['gan', 'vae']; found type 'flow'",
+        ),
+    ],
+    ids=["mmd_unknown_objects", "mmd_on_a_flow"],
+)
+def test_a_bad_model_option_stops_the_dry_run_naming_the_key(workdir, change, message):
+    config = yaml.safe_load((workdir / "my.yaml").read_text())
+    config["models"] = [{**config["models"][0], **change, "params": {}}]
+    (workdir / "bad_model.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = dry_run(workdir, "--configfile", "bad_model.yaml")
+    assert result.returncode != 0
+    assert message in result.stdout + result.stderr
 
 
 def dry_run(workdir: Path, *args: str) -> subprocess.CompletedProcess:
@@ -166,10 +193,14 @@ def test_command_line_config_still_reaches_the_users_dataset(workdir):
             {"met": {"pt": "met", "phi": "met_phi", "reference": "z"}},
             "config datasets.mine: met.reference 'z'",
         ),
+        (
+            {"objects": [MUONS, {**MUONS, "name": "again"}]},
+            "config datasets.mine: objects 'mu' and 'again' both read branches",
+        ),
     ],
-    ids=["unknown_daughter", "unknown_met_reference"],
+    ids=["unknown_daughter", "unknown_met_reference", "shared_branches"],
 )
-def test_a_bad_representation_stops_the_dry_run_naming_the_key(workdir, change, message):
+def test_a_bad_dataset_stops_the_dry_run_naming_the_key(workdir, change, message):
     config = yaml.safe_load((workdir / "my.yaml").read_text())
     dataset = config["datasets"]["mine"]
     dataset |= change

@@ -91,8 +91,9 @@ def _variant(sweep: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, An
         entry["seed"] = seed
     if training:
         entry["training"] = training
-    if "refine" in sweep:
-        entry["refine"] = sweep["refine"]
+    for key in ("refine", "mmd"):  # shared by every variant
+        if key in sweep:
+            entry[key] = sweep[key]
     return entry
 
 
@@ -119,8 +120,8 @@ def expand_sweeps(sweeps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``{name, type, params, training}`` (the shape of a ``models`` entry) whose ``params`` are the sweep's ``params``
     updated by the point's model keys and whose ``training`` is the sweep's ``training``
     updated by the point's ``training.<key>`` keys; the axis ``seed`` sets the entry's
-    training replica ``seed`` (training seeds as a sweep axis); a sweep's ``refine`` is
-    every variant's.
+    training replica ``seed`` (training seeds as a sweep axis); a sweep's ``refine`` and ``mmd``
+    are every variant's.
 
     Arguments:
         sweeps: the config's ``sweeps`` list.

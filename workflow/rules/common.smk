@@ -6,7 +6,7 @@ from snakemake.common.configfile import load_configfile
 from hepgen import models as hepgen_models
 from hepgen.conventions import JETS, LEPTONS, has_latent_space
 from hepgen.config import replace_user_sections, validate_config
-from hepgen.io import expand_files
+from hepgen.io import DatasetSpec, expand_files
 from hepgen.preprocessing.representation import Representation
 from hepgen.resources import check_default_resources, check_gpu_requests
 from hepgen.errors import HepgenError
@@ -38,6 +38,12 @@ def _model_entries():
             hepgen_models.validate(entry["type"], entry.get("params", {}))
         except HepgenError as err:
             raise HepgenError(f"config models '{entry['name']}': {err}") from None
+        if "mmd" in entry and entry["type"] not in hepgen_models.PHYSICS_LOSS_TYPES:
+            raise HepgenError(
+                f"config models '{entry['name']}': key 'mmd' needs a model that generates in "
+                f"one pass from its prior, one of {sorted(hepgen_models.PHYSICS_LOSS_TYPES)}; "
+                f"found type {entry['type']!r}"
+            )
     return {entry["name"]: entry for entry in entries}
 
 
@@ -96,14 +102,33 @@ def representation_kind(dataset):
 
 
 def _check_representations():
+    """Branch clashes and the learned coordinates of every dataset, before any job runs."""
     for name, entry in config["datasets"].items():
         try:
+            DatasetSpec.from_config(entry, files=[])
             Representation.from_config(entry, representation_kind(name))
         except HepgenError as err:
             raise HepgenError(f"config datasets.{name}: {err}") from None
 
 
 _check_representations()
+
+
+def _check_mmd_objects():
+    """Every `mmd.objects` name is a collection or system of every dataset."""
+    for model, entry in MODELS.items():
+        for dataset, spec in config["datasets"].items():
+            names = [o["name"] for o in spec.get("objects", [])]
+            names += [s["name"] for s in spec.get("systems", [])]
+            unknown = sorted(set(entry.get("mmd", {}).get("objects", [])) - set(names))
+            if unknown:
+                raise HepgenError(
+                    f"config models '{model}': mmd.objects {unknown} are neither collections "
+                    f"nor systems of dataset '{dataset}' (it has {names})"
+                )
+
+
+_check_mmd_objects()
 
 
 wildcard_constraints:

@@ -30,6 +30,7 @@ rule train_model:
         params=lambda w: model_entry(w).get("params", {}),
         training=training_config,
         seed=training_seed,
+        mmd=lambda w: model_entry(w).get("mmd"),
         config=lambda w: provenance_config(w),
     script:
         "../../scripts/train.py"

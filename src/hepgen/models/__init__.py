@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PARAMS",
+    "PHYSICS_LOSS_TYPES",
     "REGISTRY",
     "EventGenerator",
     "GeneratorModule",
@@ -44,6 +45,11 @@ _CLASSES = {
     "copula_vae": ("copula", "CopulaVAE"),
     "copula_vae_d": ("copula", "CopulaVAED"),
 }
+
+
+#: Types whose training can add a loss on physical quantities of their generated batch (a model
+#: entry's ``mmd``): they generate in one pass from a fixed prior (``takes_physics_loss``).
+PHYSICS_LOSS_TYPES = frozenset({"gan", "vae"})
 
 
 def __getattr__(name: str) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
@@ -114,6 +114,11 @@ class GeneratorModule(nn.Module):
     """History keys whose absolute value above the limit means the run diverged."""
     iterative: ClassVar[bool] = True
     """Trained epoch by epoch by the shared loop (False: fitted in one step by ``fit_events``)."""
+    takes_physics_loss: ClassVar[bool] = False
+    """Whether training adds :attr:`physics_loss` of its one-pass generated batch."""
+    physics_loss: Callable[[Tensor, Tensor, Tensor | None], Tensor] | None = None
+    """``(generated (n, d), real (m, d), real weights (m,) or None) -> scalar`` added to the
+    generating player's loss, e.g. :class:`hepgen.training.mass_loss.MassMMD`; not saved."""
 
     def __init__(self, features: int, params: ModelParams) -> None:
         super().__init__()

@@ -169,6 +169,7 @@ class VAEBGMM(VAE):
     """
 
     model_type: ClassVar[str] = "vae_bgmm"
+    takes_physics_loss: ClassVar[bool] = False  # samples its mixture, not the prior
     params_type: ClassVar[type[ModelParams]] = VAEBGMMParams
     hparams: VAEBGMMParams
 

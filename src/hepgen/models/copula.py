@@ -76,6 +76,7 @@ class CopulaVAE(VAE):
     """
 
     model_type: ClassVar[str] = "copula_vae"
+    takes_physics_loss: ClassVar[bool] = False  # samples its copula, not the prior
     params_type: ClassVar[type[ModelParams]] = CopulaVAEParams
     hparams: CopulaVAEParams
 

@@ -66,6 +66,7 @@ class GAN(GeneratorModule):
     params_type: ClassVar[type[ModelParams]] = GANParams
     hparams: GANParams
     negative_weights: ClassVar[bool] = True
+    takes_physics_loss: ClassVar[bool] = True
     limits: ClassVar[Mapping[str, float]] = {"d_loss": 1e4}
 
     def __init__(self, features: int, params: GANParams | None = None) -> None:
@@ -74,6 +75,7 @@ class GAN(GeneratorModule):
         width = {"hidden": params.hidden, "layers": params.layers}
         self.generator = ResidualMLP(params.latent, features, **width)
         self.discriminator = ResidualMLP(features, 1, **width)
+        self._physics = torch.zeros(())
 
     @property
     def wasserstein(self) -> bool:
@@ -146,14 +148,21 @@ class GAN(GeneratorModule):
         d_loss = real_term(d_real, weights, wasserstein=self.wasserstein) + self._fake_term(d_fake)
         d_loss = d_loss + hp.penalty * penalty
         (d_grad,) = ctx.update((d_loss, optimizers["discriminator"]))
+        physics = None
         if ctx.step % hp.d_steps == hp.d_steps - 1:
             with ctx.autocast():
-                logits = self.discriminator(self.generate(len(x), gen, x.device)).squeeze(-1)
+                generated = self.generate(len(x), gen, x.device)
+                logits = self.discriminator(generated).squeeze(-1)
                 g_loss = self._generator_loss(logits.float())
-            ctx.update((g_loss, optimizers["generator"]))
+            if self.physics_loss is not None:
+                physics = self.physics_loss(generated, x, weights)
+            ctx.update((g_loss if physics is None else g_loss + physics, optimizers["generator"]))
         else:
             g_loss = self._generator_loss(d_fake)
         parts = {"d_loss": d_loss, "g_loss": g_loss, "penalty": penalty, "d_grad": d_grad}
+        if self.physics_loss is not None:  # the last generator step's value on every batch
+            self._physics = physics.detach() if physics is not None else self._physics
+            parts["physics"] = self._physics
         parts = {k: v.detach() for k, v in parts.items()}
         return {"loss": parts["d_loss"] + parts["g_loss"], **parts}
 

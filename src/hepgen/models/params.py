@@ -240,9 +240,13 @@ class CFMParams(ModelParams):
             rectified flow; arXiv:2210.02747 uses a small positive value).
         solver: fixed-step ODE solver of sampling: ``"euler"`` (1 network call per step),
             ``"midpoint"`` (2) or ``"rk4"`` (4).
-        steps: solver steps from the Gaussian (t = 0) to the events (t = 1).
+        steps: solver steps from the Gaussian (t = 0) to the events (t = 1); on Drell-Yan
+            8 midpoint steps (16 calls) gave the fidelity of 64 RK4 steps, on tt-bar all but
+            the jet mass's (1.40 against 1.29 times its floor; 16 steps: 1.32), measured with
+            ``bench/cfm_steps.py``.
         ema: decay of the exponential moving average of the weights used for sampling;
-            0 samples with the trained weights.
+            0 samples with the trained weights (0.999 measured no better with the cosine
+            schedule, which anneals the weights itself).
     """
 
     model_type: ClassVar[str] = "cfm"
@@ -251,8 +255,8 @@ class CFMParams(ModelParams):
     frequencies: int = field(default=4, metadata={"min": 0})
     sigma_min: float = field(default=1e-4, metadata={"min": 0.0, "max": 0.5})
     solver: str = field(default="midpoint", metadata={"choices": ("euler", "midpoint", "rk4")})
-    steps: int = field(default=32, metadata={"min": 1})
-    ema: float = field(default=0.999, metadata={"min": 0.0, "max": 0.99999})
+    steps: int = field(default=8, metadata={"min": 1})
+    ema: float = field(default=0.0, metadata={"min": 0.0, "max": 0.99999})
 
 
 @dataclass(frozen=True)

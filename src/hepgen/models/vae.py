@@ -34,6 +34,7 @@ class VAE(GeneratorModule):
     model_type: ClassVar[str] = "vae"
     params_type: ClassVar[type[ModelParams]] = VAEParams
     hparams: VAEParams
+    takes_physics_loss: ClassVar[bool] = True
 
     def __init__(self, features: int, params: VAEParams | None = None) -> None:
         params = params or self.params_type()
@@ -52,9 +53,13 @@ class VAE(GeneratorModule):
         return self.decoder(z)
 
     def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
-        """``eps`` (n, latent): the standard normal draws of the reparametrisation of ``x``."""
+        """``eps`` (n, latent): the standard normal draws of the reparametrisation of ``x``;
+        with a :attr:`physics_loss`, also ``prior`` (n, latent): the codes of a generated batch."""
         shape = (len(x), self.hparams.latent)
-        return {"eps": torch.randn(shape, generator=generator, device=x.device)}
+        draws = {"eps": torch.randn(shape, generator=generator, device=x.device)}
+        if self.physics_loss is not None:
+            draws["prior"] = torch.randn(shape, generator=generator, device=x.device)
+        return draws
 
     def perturb(self, z: Tensor, noise: Mapping[str, Tensor]) -> Tensor:
         """Hook on the reparametrised codes (n, latent) before decoding; identity here."""
@@ -107,7 +112,12 @@ class VAE(GeneratorModule):
         mse, kl, _, _ = self.terms(x, noise)
         mse, kl = weighted_mean(mse, weights), weighted_mean(kl, weights)
         beta = self.hparams.beta
-        return {"loss": (1.0 - beta) * mse + beta * kl, "mse": mse, "kl": kl}
+        parts = {"loss": (1.0 - beta) * mse + beta * kl, "mse": mse, "kl": kl}
+        if self.physics_loss is not None and "prior" in noise:  # events decoded from the prior
+            physics = self.physics_loss(self.decode(noise["prior"].to(x.dtype)), x, weights)
+            parts["physics"] = physics
+            parts["loss"] = parts["loss"] + physics
+        return parts
 
     def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
         """Draw latent points (n, latent) from the prior N(0, 1)."""
@@ -158,6 +168,7 @@ class BVAE(VAE):
     """
 
     model_type: ClassVar[str] = "bvae"
+    takes_physics_loss: ClassVar[bool] = False  # samples its buffer, not the prior
     params_type: ClassVar[type[ModelParams]] = BVAEParams
     hparams: BVAEParams
     _resizable: ClassVar[tuple[str, ...]] = ("buffer_mu", "buffer_sigma", "buffer_cdf")

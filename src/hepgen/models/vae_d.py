@@ -33,6 +33,7 @@ class AdversarialVAE(VAE):
 
     limits: ClassVar[Mapping[str, float]] = {"d_loss": 1e4}
     hparams: VAEDParams
+    takes_physics_loss: ClassVar[bool] = False  # three players with their own step
 
     def add_discriminator(self) -> None:
         """Create the discriminator D: events (n, d) -> logit (n, 1)."""

@@ -30,6 +30,7 @@ class VAENF(VAE):
     """
 
     model_type: ClassVar[str] = "vae_nf"
+    takes_physics_loss: ClassVar[bool] = False  # samples its flow prior
     params_type: ClassVar[type[ModelParams]] = VAENFParams
     hparams: VAENFParams
 

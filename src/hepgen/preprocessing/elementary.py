@@ -38,6 +38,10 @@ class Elementary:
     def inverse(self, y: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def inverse_tensor(self, y: Any) -> Any:
+        """:meth:`inverse` on a torch tensor, differentiable where the map is continuous."""
+        return self.inverse(y)  # the maps written with operators alone serve both kinds
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, **asdict(self)}
 
@@ -68,6 +72,9 @@ class Log(Elementary):
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
         return np.exp(y) - self.offset
+
+    def inverse_tensor(self, y: Any) -> Any:
+        return y.exp() - self.offset
 
 
 @dataclass
@@ -140,6 +147,9 @@ class Logit(Elementary):
     def inverse(self, y: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-y))
 
+    def inverse_tensor(self, y: Any) -> Any:
+        return y.sigmoid()
+
 
 @dataclass
 class Quantile(Elementary):
@@ -186,6 +196,18 @@ class Quantile(Elementary):
         p = special.ndtr(y)
         return np.interp(p, np.asarray(self.references), np.asarray(self.values))
 
+    def inverse_tensor(self, y: Any) -> Any:
+        """The piecewise-linear quantile map on a tensor (torch has no ``interp``)."""
+        import torch
+
+        xp = torch.as_tensor(self.references, dtype=y.dtype, device=y.device)
+        fp = torch.as_tensor(self.values, dtype=y.dtype, device=y.device)
+        p = torch.special.ndtr(y).clamp(0.0, 1.0)
+        right = torch.searchsorted(xp, p.detach().contiguous()).clamp(1, len(xp) - 1)
+        x0, x1, f0, f1 = xp[right - 1], xp[right], fp[right - 1], fp[right]
+        t = (p - x0) / (x1 - x0).clamp_min(torch.finfo(y.dtype).tiny)
+        return f0 + t.clamp(0.0, 1.0) * (f1 - f0)
+
 
 @dataclass
 class Discrete(Elementary):
@@ -225,6 +247,13 @@ class Discrete(Elementary):
     def inverse(self, y: np.ndarray) -> np.ndarray:
         idx = np.clip(np.rint(y), 0, len(self.values) - 1).astype(np.int64)
         return np.asarray(self.values)[idx]
+
+    def inverse_tensor(self, y: Any) -> Any:
+        """The nearest value, as :meth:`inverse` (no gradient: the map is a step function)."""
+        import torch
+
+        values = torch.as_tensor(self.values, dtype=y.dtype, device=y.device)
+        return values[y.detach().round().clamp(0, len(values) - 1).long()]
 
 
 ELEMENTARY: dict[str, type[Elementary]] = {
