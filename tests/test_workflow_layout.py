@@ -19,6 +19,7 @@ STAGES = {
     "ingest_events": "ingest.py",
     "preprocess_split": "preprocess.py",
     "train_model": "train.py",
+    "package_model": "package.py",
     "sample_model": "sample.py",
     "refine_model": "refine.py",
     "evaluate_model": "evaluate.py",

@@ -275,6 +275,11 @@ def get_final_output():
             dataset=DATASETS,
             model=latent_models(),
         ),
+        *expand(
+            "results/{dataset}/models/{model}/generator.pt",
+            dataset=DATASETS,
+            model=MODELS,
+        ),
         "results/summary/leaderboard.csv",
         "results/summary/leaderboard.md",
         "results/summary/leaderboard.tex",

@@ -1,0 +1,265 @@
+"""The ``hepgen`` command: sample, inspect and export trained generator files.
+
+``hepgen sample PATH -n N -o FILE`` draws events into Parquet (the event table) or ROOT (the
+dataset's input schema); ``hepgen info PATH`` describes a generator file; ``hepgen export PATH
+-o FILE.onnx`` writes an ONNX graph. Errors are one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from hepgen.errors import HepgenError
+
+__all__ = ["main"]
+
+#: Output suffixes ``hepgen sample`` writes.
+SUFFIXES = (".parquet", ".root")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (``hepgen sample: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"must be a positive integer, found {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        msg = f"must be a number from 0 to 1, found {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hepgen", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sample = commands.add_parser(
+        "sample",
+        help="draw events into a Parquet or ROOT file",
+        description="Draw events in physical units (GeV, rad), repaired and held to the "
+        "dataset's selection. .parquet: the event table (zero-padded objects); .root: a TTree "
+        "in the dataset's input schema with a weight branch (sigma * efficiency / N in pb "
+        "where the cross section is known, else 1).",
+    )
+    sample.add_argument("path", help="a generator file (generator.pt)")
+    sample.add_argument("-n", "--events", type=_positive, required=True, help="events to draw")
+    sample.add_argument("-o", "--output", required=True, help="output file: .parquet or .root")
+    sample.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
+    sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    sample.add_argument("--batch-size", type=_positive, default=100_000, help="events per batch")
+    sample.add_argument(
+        "--max-removed-fraction",
+        type=_fraction,
+        default=1.0,
+        help="fail when more than this fraction of the events is removed (default 1: never)",
+    )
+    sample.add_argument("--force", action="store_true", help="overwrite an existing output")
+    info = commands.add_parser(
+        "info",
+        help="describe a generator file",
+        description="Print the model type, features, training summary, cross section, metrics "
+        "(from the workflow's metrics/<model>.json beside the models folder) and provenance.",
+    )
+    info.add_argument("path", help="a generator file (generator.pt)")
+    info.add_argument("--json", action="store_true", help="print one JSON object instead")
+    export = commands.add_parser(
+        "export", help="write the generator as ONNX", description="Export to an ONNX file."
+    )
+    export.add_argument("path", help="a generator file (generator.pt)")
+    export.add_argument("-o", "--output", required=True, help="output .onnx file")
+    export.add_argument("--force", action="store_true", help="overwrite an existing output")
+    return parser
+
+
+def _check_output(output: str, suffixes: Sequence[str], force: bool) -> Path:
+    path = Path(output)
+    if path.suffix.lower() not in suffixes:
+        found = path.suffix or "no suffix"
+        msg = f"output {output}: cannot write {found!r}; expected one of {list(suffixes)}"
+        raise HepgenError(msg)
+    if path.exists() and not force:
+        msg = f"output {output} exists; pass --force to overwrite it"
+        raise HepgenError(msg)
+    return path
+
+
+def _sample(args: argparse.Namespace) -> None:
+    output = _check_output(args.output, SUFFIXES, args.force)
+    from hepgen.generator import load_generator
+
+    generator = load_generator(args.path)
+    options = {
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "device": args.device,
+        "max_removed_fraction": args.max_removed_fraction,
+    }
+    start = time.perf_counter()
+    batches = generator.iter_sample(args.events, **options)
+    if output.suffix.lower() == ".root":
+        from hepgen.io.writer import RootWriter
+
+        weight = event_weight(generator.cross_section, args.events)
+        with RootWriter(output, generator.spec) as writer:
+            for table in batches:
+                writer.write(table, weight)
+    else:
+        import pyarrow as pa
+
+        from hepgen.io import write_stream
+
+        write_stream(output, (pa.Table.from_pandas(t, preserve_index=False) for t in batches))
+    seconds = time.perf_counter() - start
+    validity = generator.last_validity or {}
+    kept = args.events - validity.get("removed", 0)
+    print(
+        f"wrote {kept} events to {output} in {seconds:.2f} s ({args.events / seconds:.0f} events/s, "
+        f"seed {generator.last_info['seed']}); removed {validity.get('removed', 0)}: "
+        f"{ {k: v for k, v in validity.get('reasons', {}).items() if v} }"
+    )
+
+
+def event_weight(cross_section: dict[str, Any], events: int) -> float:
+    """Weight [pb] of each of ``events`` drawn events: σ · ε / N, with ε = 1 where unknown;
+    1.0 where σ is unknown."""
+    sigma = cross_section.get("sigma_pb")
+    if sigma is None:
+        return 1.0
+    efficiency = cross_section.get("efficiency")
+    return float(sigma) * (1.0 if efficiency is None else float(efficiency)) / events
+
+
+def metrics_path(path: str | os.PathLike) -> Path:
+    """Where the workflow writes the metrics of the generator ``results/<dataset>/models/<model>/
+    generator.pt``: ``results/<dataset>/metrics/<model>.json``."""
+    path = Path(path).resolve()
+    return path.parent.parent.parent / "metrics" / f"{path.parent.name}.json"
+
+
+def describe(path: str | os.PathLike) -> dict[str, Any]:
+    """The facts ``hepgen info`` prints, as plain values."""
+    from hepgen.generator import load_generator
+
+    generator = load_generator(path)
+    history = generator.training.get("history", [])
+    losses = [row.get("val_loss") for row in history if row.get("val_loss") is not None]
+    training = {
+        "epochs": len(history),
+        "final": {k: v for k, v in (history[-1] if history else {}).items() if "loss" in k},
+        "best_val_loss": min(losses) if losses else None,
+    }
+    found = metrics_path(path)
+    metrics = None
+    if found.is_file():
+        data = json.loads(found.read_text())
+        metrics = {k: v for k, v in data.items() if isinstance(v, dict) and "value" in v}
+    return {
+        "path": os.fspath(path),
+        "version": generator.version,
+        "type": generator.type,
+        "params": generator.params,
+        "features": generator.features,
+        "columns": generator.columns,
+        "collections": [o.name for o in generator.spec.objects],
+        "conditions": generator.conditions,
+        "cross_section": generator.cross_section,
+        "training": training,
+        "metrics": metrics,
+        "metrics_file": os.fspath(found) if metrics is not None else None,
+        "provenance": generator.provenance,
+    }
+
+
+def _info(args: argparse.Namespace) -> None:
+    facts = describe(args.path)
+    if args.json:
+        print(json.dumps(facts, indent=2, default=str))
+        return
+    lines = [
+        f"file:        {facts['path']} (layout version {facts['version']})",
+        f"type:        {facts['type']} {json.dumps(facts['params'])}",
+        f"features:    {len(facts['features'])}: {', '.join(facts['features'])}",
+        f"columns:     {', '.join(facts['columns'])}",
+        f"collections: {', '.join(facts['collections']) or 'none'}",
+        f"conditions:  {facts['conditions'] or 'none'}",
+        f"cross section: {json.dumps(facts['cross_section'])}",
+    ]
+    training = facts["training"]
+    final = ", ".join(f"{k} {v:.4g}" for k, v in training["final"].items() if v is not None)
+    best = training["best_val_loss"]
+    lines.append(
+        f"training:    {training['epochs']} epochs; last {final or 'n/a'}"
+        + (f"; best val_loss {best:.4g}" if best is not None else "")
+    )
+    if facts["metrics"] is None:
+        lines.append(f"metrics:     none found at {metrics_path(args.path)}")
+    else:
+        lines.append(f"metrics:     {facts['metrics_file']}")
+        for name, m in facts["metrics"].items():
+            err = f" ± {m['err']:.3g}" if m.get("err") is not None else ""
+            floor = f" (floor {m['floor']:.3g})" if m.get("floor") is not None else ""
+            value = f"{m['value']:.4g}" if isinstance(m["value"], int | float) else m["value"]
+            lines.append(f"  {name}: {value}{err}{floor}")
+    lines.append(f"provenance:  {json.dumps(facts['provenance'], default=str)}")
+    print("\n".join(lines))
+
+
+def _export(args: argparse.Namespace) -> None:
+    output = _check_output(args.output, (".onnx",), args.force)
+    from hepgen.generator import load_generator
+
+    generator = load_generator(args.path)
+    try:
+        from hepgen.export import export_onnx
+    except ModuleNotFoundError as err:
+        msg = f"ONNX export is not available in this installation ({err})"
+        raise HepgenError(msg) from err
+    export_onnx(generator, output)
+    print(f"wrote {output}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``hepgen`` command; returns the exit status (0 on success)."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="hepgen: %(message)s")
+    logging.getLogger("hepgen.sampling").setLevel(logging.ERROR)  # the summary line says it
+    try:
+        {"sample": _sample, "info": _info, "export": _export}[args.command](args)
+    except HepgenError as err:
+        print(f"hepgen {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:
+        print(f"hepgen {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"hepgen {args.command}: interrupted; no output written", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

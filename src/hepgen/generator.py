@@ -1,0 +1,403 @@
+"""Generator files: one trained model with everything that turns its outputs into events.
+
+A generator file (``generator.pt``, written beside ``model.pt`` by the workflow) is one dict of
+tensors and plain values, loadable with ``torch.load(path, weights_only=True)``:
+
+========================  ======================================================================
+key                       content
+========================  ======================================================================
+``format``, ``version``   ``"hepgen-generator"`` and the layout version (:data:`VERSION`)
+``type``, ``params``      the model type and all its hyperparameters
+``state_dict``            the network's CPU tensors
+``features``              network inputs, in order
+``transform``             the fitted transform as a JSON string (:meth:`Transform.to_dict`,
+                          event representation included)
+``repair``                what :meth:`Transform.postprocess` repairs by: the collections'
+                          slots, smallest training pT and fewest objects
+``dataset``               the dataset's input description (a ``datasets.<name>`` config
+                          entry without ``files``/``simulate``: :meth:`DatasetSpec.from_config`)
+``cross_section``         ``{"sigma_pb", "sigma_err_pb", "generated_events", "efficiency"}``,
+                          each ``None`` where unknown
+``conditions``            condition columns (``[]``: unconditional)
+``training``              loop options and ``history`` (one row per epoch)
+``provenance``            packaging and training provenance, dataset and model names
+========================  ======================================================================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from hepgen.checkpoint import _plain, load_checkpoint
+from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
+from hepgen.io.spec import DatasetSpec
+from hepgen.models import build
+from hepgen.preprocessing import Transform
+from hepgen.preprocessing.repair import ObjectLayout
+from hepgen.sampling import iter_samples
+
+__all__ = [
+    "FORMAT",
+    "FORMATS",
+    "VERSION",
+    "Generator",
+    "apply_selection",
+    "cross_section_record",
+    "load_generator",
+    "save_generator",
+]
+
+log = logging.getLogger(__name__)
+
+FORMAT = "hepgen-generator"
+"""Value of the ``format`` key of every generator file."""
+VERSION = 1
+"""Layout version this hepgen writes and reads."""
+FORMATS = ("pandas", "awkward", "numpy")
+"""What :meth:`Generator.sample` can return."""
+
+_KEYS = (
+    "type",
+    "params",
+    "state_dict",
+    "features",
+    "transform",
+    "repair",
+    "dataset",
+    "cross_section",
+    "conditions",
+    "training",
+    "provenance",
+)
+_CROSS_SECTION = ("sigma_pb", "sigma_err_pb", "generated_events", "efficiency")
+
+
+def save_generator(
+    path: str | os.PathLike,
+    checkpoint: str | os.PathLike,
+    transform: Transform,
+    dataset: Mapping[str, Any],
+    *,
+    cross_section: Mapping[str, Any] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+) -> None:
+    """Write the generator file of one trained model to ``path`` atomically.
+
+    Arguments:
+        path: output file, conventionally ``models/<model>/generator.pt``.
+        checkpoint: the model's ``model.pt`` (:func:`hepgen.checkpoint.save_checkpoint`).
+        transform: the fitted transform the model was trained on.
+        dataset: the dataset's config entry (``files`` and ``simulate`` are left out).
+        cross_section: keys of :data:`_CROSS_SECTION`; missing ones are stored as ``None``.
+        provenance: e.g. ``{"dataset": ..., "model": ..., "config_hash": ...}``.
+    """
+    model, meta = load_checkpoint(checkpoint)
+    if list(transform.features) != meta["features"]:
+        msg = (
+            f"checkpoint {os.fspath(checkpoint)} was trained on features {meta['features']}, "
+            f"but the transform has {list(transform.features)}"
+        )
+        raise HepgenError(msg)
+    entry = {k: v for k, v in dataset.items() if k not in {"files", "simulate"}}
+    DatasetSpec.from_config(entry, files=[])  # refuse an entry ingestion could not read
+    extra = meta.get("extra", {})
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "type": meta["type"],
+        "params": meta["params"],
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "features": list(meta["features"]),
+        "transform": json.dumps(transform.to_dict()),
+        "repair": {"objects": [asdict(o) for o in transform.objects]},
+        "dataset": _plain(entry, "dataset"),
+        "cross_section": {k: (cross_section or {}).get(k) for k in _CROSS_SECTION},
+        "conditions": [],
+        "training": {**meta.get("training", {}), "history": meta.get("history", [])},
+        "provenance": _plain(
+            {**(provenance or {}), "training": extra.get("provenance")}, "provenance"
+        ),
+    }
+    payload["cross_section"] = _plain(payload["cross_section"], "cross_section")
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    log.info("wrote %s generator %s", meta["type"], path)
+
+
+def _read(path: str | os.PathLike) -> dict[str, Any]:
+    """The checked dict of a generator file; one-line :class:`HepgenError` otherwise."""
+    name = os.fspath(path)
+    if not Path(name).is_file():
+        msg = f"generator file {name} does not exist"
+        raise HepgenError(msg)
+    try:
+        payload = torch.load(name, weights_only=True, map_location="cpu")
+    except Exception as err:  # torch raises many types for files it cannot unpickle
+        reason = ": ".join([type(err).__name__, *str(err).strip().splitlines()[:1]])
+        msg = f"{name} is not a hepgen generator file: torch.load(weights_only=True) refuses it ({reason})"
+        raise HepgenError(msg) from err
+    found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+    if not isinstance(payload, dict) or found != FORMAT:
+        msg = f"{name} is not a hepgen generator file: expected format {FORMAT!r}, found {found!r}"
+        raise HepgenError(msg)
+    version = payload.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        msg = f"{name}: generator layout version must be a positive integer, found {version!r}"
+        raise HepgenError(msg)
+    if version > VERSION:
+        msg = (
+            f"{name} has generator layout version {version}; this hepgen reads version "
+            f"{VERSION} (install a newer hepgen)"
+        )
+        raise HepgenError(msg)
+    missing = [key for key in _KEYS if key not in payload]
+    if missing:
+        msg = f"{name}: generator file lacks keys {missing}"
+        raise HepgenError(msg)
+    return payload
+
+
+def load_generator(path: str | os.PathLike) -> Generator:
+    """Load a generator file (``weights_only=True``: tensors and plain values only).
+
+    Raises:
+        HepgenError: one line naming ``path`` when it does not exist, is not a generator file,
+            was written by a newer layout version, or does not rebuild its network.
+    """
+    payload = _read(path)
+    name = os.fspath(path)
+    try:
+        transform = Transform.from_dict(json.loads(payload["transform"]))
+        spec = DatasetSpec.from_config(payload["dataset"], files=[])
+        model = build(payload["type"], len(payload["features"]), payload["params"])
+        model.load_state_dict(payload["state_dict"])
+    except (HepgenError, RuntimeError, ValueError, KeyError, TypeError) as err:
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        msg = f"{name}: cannot rebuild the generator of type {payload['type']!r}: {reason}"
+        raise HepgenError(msg) from err
+    transform.objects = [ObjectLayout(**o) for o in payload["repair"]["objects"]]
+    if list(transform.features) != list(payload["features"]):
+        msg = f"{name}: the transform's features {transform.features} are not the model's {payload['features']}"
+        raise HepgenError(msg)
+    return Generator(model.eval(), transform, spec, payload, name)
+
+
+class Generator:
+    """A trained event generator: draws events in physical units (GeV, rad).
+
+    Attributes:
+        model: the network (a :class:`hepgen.models.GeneratorModule`).
+        transform: the fitted :class:`hepgen.preprocessing.Transform`.
+        features: the network inputs, in order.
+        columns: the physical event-table columns :meth:`sample` returns.
+        type: the model type (``"bvae"`` …); ``params`` its hyperparameters.
+        spec: the dataset's :class:`hepgen.io.DatasetSpec` (``files`` empty).
+        dataset: the dataset's config entry; ``cross_section``, ``conditions``, ``training``
+            (with ``history``) and ``provenance`` as stored.
+        last_validity: the validity record of the last draw (see :meth:`sample`).
+        last_info: the last draw's seed, rate (events/s), device and validity.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        transform: Transform,
+        spec: DatasetSpec,
+        payload: Mapping[str, Any],
+        path: str,
+    ) -> None:
+        self.model, self.transform, self.spec, self.path = model, transform, spec, path
+        self.features = list(payload["features"])
+        self.columns = list(transform.columns)
+        self.type, self.params = payload["type"], payload["params"]
+        self.dataset = payload["dataset"]
+        self.cross_section = payload["cross_section"]
+        self.conditions = payload["conditions"]
+        self.training = payload["training"]
+        self.provenance = payload["provenance"]
+        self.version = payload["version"]
+        self.last_validity: dict[str, Any] | None = None
+        self.last_info: dict[str, Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"Generator(type={self.type!r}, features={len(self.features)}, path={self.path!r})"
+
+    def iter_sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        batch_size: int = 100_000,
+        device: str = "auto",
+        max_removed_fraction: float = 1.0,
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the events of :meth:`sample` batch by batch as event tables (bounded memory).
+
+        ``last_validity`` and ``last_info`` are set once the last batch has been consumed.
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            msg = f"sample: n must be a positive integer, found {n!r}"
+            raise HepgenError(msg)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**31)
+        info: dict[str, Any] = {"seed": seed}
+        yield from iter_samples(
+            self.model,
+            int(n),
+            seed=seed,
+            batch_size=batch_size,
+            inverse=lambda x, rng: self.transform.inverse(x, rng=rng),
+            postprocess=self._postprocess,
+            device=device,
+            max_removed_fraction=max_removed_fraction,
+            info=info,
+        )
+        self.last_info, self.last_validity = info, info["validity"]
+
+    def sample(
+        self,
+        n: int,
+        *,
+        seed: int | None = None,
+        batch_size: int = 100_000,
+        device: str = "auto",
+        format: str = "pandas",
+        max_removed_fraction: float = 1.0,
+    ) -> pd.DataFrame | Any | np.ndarray:
+        """Draw ``n`` events, repaired, with the dataset's selection applied.
+
+        Events are drawn in batches of ``batch_size``, mapped to physical units, repaired
+        (:meth:`Transform.postprocess`), and then held to the dataset's object selection
+        (``min_pt``, ``max_abs_eta``: failing objects are dropped, later ones move up;
+        events with fewer than ``min`` objects are removed). Removed events are counted in
+        ``last_validity`` (``removed``; reasons ``non_finite``, ``unusable``,
+        ``outside_selection``), so ``n - last_validity["removed"]`` events are returned.
+
+        Arguments:
+            n: events to draw (≥ 1).
+            seed: the same seed, batch size and device give the same events; ``None`` draws
+                a fresh seed (recorded in ``last_info["seed"]``).
+            batch_size: events per batch; bounds memory.
+            device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
+            format: ``"pandas"``: a DataFrame with columns :attr:`columns` (float64, GeV and
+                rad, absent objects zero-padded); ``"awkward"``: jagged collections of
+                ``Momentum4D`` records (:func:`hepgen.io.writer.to_awkward`); ``"numpy"``:
+                a float64 array (events, len(columns)).
+            max_removed_fraction: raise :class:`HepgenError` when more than this fraction
+                of ``n`` is removed (1.0: never).
+        """
+        if format not in FORMATS:
+            msg = f"sample: format must be one of {list(FORMATS)}, found {format!r}"
+            raise HepgenError(msg)
+        options = {"seed": seed, "batch_size": batch_size, "device": device}
+        batches = list(self.iter_sample(n, max_removed_fraction=max_removed_fraction, **options))
+        table = pd.concat(batches, ignore_index=True)
+        if format == "awkward":
+            from hepgen.io.writer import to_awkward
+
+            return to_awkward(table, self.spec)
+        if format == "numpy":
+            return table[self.columns].to_numpy(np.float64)
+        return table
+
+    def _postprocess(self, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+        """:meth:`Transform.postprocess`, then the dataset's object selection."""
+        table, validity = self.transform.postprocess(table)
+        table, removed = apply_selection(table, self.spec)
+        if removed:
+            validity = {
+                **validity,
+                "removed": validity["removed"] + removed,
+                "reasons": {**validity["reasons"], "outside_selection": removed},
+            }
+        return table, validity
+
+
+def cross_section_record(
+    ntuple_stats: list[Mapping[str, Any]],
+    ingest_stats: Mapping[str, Any] | None = None,
+    removed_by_cuts: float = 0.0,
+) -> dict[str, Any]:
+    """The ``cross_section`` entry of a generator file from generation and ingestion records.
+
+    Arguments:
+        ntuple_stats: one record per input file (the ``.json`` beside a simulated chunk:
+            ``events``, ``sigma_pb``, ``sigma_err_pb``); σ is known only when every file has one.
+        ingest_stats: the ingestion record (``entries`` read, ``events`` kept) or ``None``.
+        removed_by_cuts: the fraction of the ingested events the tail cuts removed.
+
+    Returns:
+        ``sigma_pb`` (the event-weighted mean over files), ``sigma_err_pb`` (its error,
+        assuming independent files), ``generated_events`` and ``efficiency`` (events kept by
+        the selection and the tail cuts over events generated); ``None`` where unknown.
+    """
+    record: dict[str, Any] = dict.fromkeys(_CROSS_SECTION)
+    known = ntuple_stats and all(s.get("sigma_pb") is not None for s in ntuple_stats)
+    if known:
+        counts = np.array([float(s.get("events", 1)) for s in ntuple_stats])
+        sigma = np.array([float(s["sigma_pb"]) for s in ntuple_stats])
+        errors = np.array([float(s.get("sigma_err_pb") or 0.0) for s in ntuple_stats])
+        share = counts / counts.sum()
+        record["sigma_pb"] = float(share @ sigma)
+        record["sigma_err_pb"] = float(np.sqrt(share**2 @ errors**2))
+        record["generated_events"] = int(counts.sum())
+    if ingest_stats and ingest_stats.get("entries"):
+        kept = ingest_stats["events"] / ingest_stats["entries"]
+        record["efficiency"] = float(kept * (1.0 - removed_by_cuts))
+        record["generated_events"] = record["generated_events"] or int(ingest_stats["entries"])
+    return record
+
+
+def apply_selection(table: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFrame, int]:
+    """Hold a table to the object selection of ``spec`` as ingestion applies it.
+
+    Per collection, a present object (pT > 0) is kept when pT > ``min_pt`` and |η| <
+    ``max_abs_eta``, compared in float32 as a written ntuple holds them; dropped objects leave
+    the later ones moving up a slot (zero padding at the end); ``n_<name>`` becomes the number
+    kept where that is below the padding size. Events with fewer than ``min`` kept objects are
+    removed.
+
+    Returns:
+        The selected table (index reset) and the number of events removed.
+    """
+    keep_events = np.ones(len(table), dtype=bool)
+    table = table.copy()
+    for obj in spec.objects:
+        names = {f: [f"{obj.name}{k}_{f}" for k in range(1, obj.max + 1)] for f in ("pt", "eta")}
+        if any(c not in table for c in names["pt"] + names["eta"]):
+            continue
+        pt = table[names["pt"]].to_numpy(np.float64)
+        eta = table[names["eta"]].to_numpy(np.float64)
+        keep = pt.astype(np.float32).astype(np.float64) > obj.min_pt
+        if obj.max_abs_eta is not None:
+            keep &= np.abs(eta.astype(np.float32).astype(np.float64)) < obj.max_abs_eta
+        count = keep.sum(axis=1)
+        keep_events &= count >= obj.min
+        if (keep | (pt <= 0)).all():
+            continue  # no present object dropped
+        order = np.argsort(~keep, axis=1, kind="stable")  # kept objects first, in slot order
+        present = np.take_along_axis(keep, order, axis=1)
+        fields = ("pt", "eta", "phi", "e", *obj.fields)
+        for f in fields:
+            columns = [f"{obj.name}{k}_{f}" for k in range(1, obj.max + 1)]
+            values = np.take_along_axis(table[columns].to_numpy(np.float64), order, axis=1)
+            table[columns] = np.where(present, values, 0.0)
+        multiplicity = f"n_{obj.name}"
+        if multiplicity in table:
+            n = table[multiplicity].to_numpy(np.float64)
+            table[multiplicity] = np.where(count < obj.max, count, np.maximum(n, obj.max))
+    removed = int((~keep_events).sum())
+    if removed:
+        table = table[keep_events].reset_index(drop=True)
+    return table, removed

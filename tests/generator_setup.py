@@ -1,0 +1,133 @@
+"""Tiny trained generator files shared by the generator, command-line and writer tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from representation_events import MUON, RULES, dimuon_events
+from small_models import loop_config
+
+from hepgen.checkpoint import save_checkpoint
+from hepgen.generator import save_generator
+from hepgen.models import build
+from hepgen.preprocessing import Representation, Transform
+from hepgen.preprocessing.kinematics import to_cartesian
+from hepgen.training import train_model
+
+#: A dimuon dataset with up to two b-tagged jets, as the workflow's tiny config reads it.
+DATASET = {
+    "tree": "events",
+    "objects": [
+        {
+            "name": "mu",
+            "prefix": "lep_",
+            "kinematics": "ptetaphie",
+            "max": 2,
+            "min": 2,
+            "min_pt": 20.0,
+            "max_abs_eta": 2.5,
+            "mass": MUON,
+            "fields": {"charge": "lep_charge"},
+        },
+        {
+            "name": "jet",
+            "prefix": "jet_",
+            "kinematics": "ptetaphie",
+            "max": 2,
+            "min": 0,
+            "min_pt": 20.0,
+            "max_abs_eta": 2.5,
+            "fields": {"btag": "jet_btag"},
+        },
+    ],
+    "systems": [{"name": "ll", "objects": ["mu1", "mu2"], "order": "charge"}],
+    "met": {"pt": "met", "phi": "met_phi", "reference": "ll"},
+    "weight": "weight",
+    "scalars": [],
+}
+
+#: Generation statistics of the tiny sample: σ [pb] and the fraction passing the selection.
+CROSS_SECTION = {
+    "sigma_pb": 2000.0,
+    "sigma_err_pb": 5.0,
+    "generated_events": 10_000,
+    "efficiency": 0.4,
+}
+
+SMALL_BVAE = {"latent": 4, "hidden": 32, "layers": 2, "gamma": 0.05}
+
+
+def dataset(**changes: object) -> dict:
+    """A deep copy of :data:`DATASET` with top-level keys changed."""
+    return copy.deepcopy(DATASET) | changes
+
+
+def events(seed: int = 5, n: int = 3000) -> pd.DataFrame:
+    """Dimuon events (pT > 20 GeV) with 0-2 jets (pT > 20 GeV, |η| < 2.4, b-tag 0/1)."""
+    rng = np.random.default_rng(seed)
+    table = dimuon_events(rng, n).drop(columns="weight")
+    count = rng.integers(0, 3, n)
+    pts = np.sort(rng.exponential(30.0, (n, 2)) + 21.0, axis=1)[:, ::-1]
+    for k in range(2):
+        present = count > k
+        pt = np.where(present, pts[:, k], 0.0)
+        eta = np.where(present, rng.uniform(-2.3, 2.3, n), 0.0)
+        phi = np.where(present, rng.uniform(-np.pi, np.pi, n), 0.0)
+        e = np.where(present, to_cartesian(pt, eta, phi, rng.gamma(4.0, 2.0, n))[0], 0.0)
+        table[f"jet{k + 1}_pt"], table[f"jet{k + 1}_eta"] = pt, eta
+        table[f"jet{k + 1}_phi"], table[f"jet{k + 1}_e"] = phi, e
+        table[f"jet{k + 1}_btag"] = np.where(present, rng.integers(0, 2, n), 0.0).astype(float)
+    met, met_phi = table.pop("met"), table.pop("met_phi")
+    table["met"], table["met_phi"] = met, met_phi
+    return table.assign(weight=1.0)
+
+
+def train_generator(
+    directory: Path,
+    *,
+    type: str = "bvae",
+    params: dict | None = None,
+    entry: dict | None = None,
+    cross_section: dict | None = CROSS_SECTION,
+    epochs: int = 3,
+) -> Path:
+    """Fit a transform on :func:`events`, train a small model, write ``model.pt`` and
+    ``generator.pt`` into ``directory``; returns the generator file."""
+    entry = entry or dataset()
+    table = events()
+    representation = Representation.from_config(entry, "ptetaphim", seed=11)
+    rules = [*RULES[:-1], {"match": "*_btag", "chain": ["discrete", "standard"]}, RULES[-1]]
+    phi = {"reference": "auto", "mode": "uniform", "seed": 3}
+    transform = Transform.from_rules(
+        list(table.columns), rules, phi=phi, representation=representation
+    ).fit(table[:2400])
+    model = build(type, len(transform.features), params or SMALL_BVAE, seed=4)
+    config = loop_config(epochs=epochs)
+    history = train_model(
+        model, transform.forward(table[:2400]), transform.forward(table[2400:]), config
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    checkpoint = directory / "model.pt"
+    save_checkpoint(
+        checkpoint,
+        model,
+        type=type,
+        params=params or SMALL_BVAE,
+        features=transform.features,
+        training={"epochs": epochs},
+        history=history,
+        extra={"provenance": {"seed": 4}},
+    )
+    path = directory / "generator.pt"
+    save_generator(
+        path,
+        checkpoint,
+        transform,
+        entry,
+        cross_section=cross_section,
+        provenance={"dataset": "tiny", "model": type},
+    )
+    return path
