@@ -28,6 +28,7 @@ def test_every_stage_leaves_its_outputs(tiny_run):
         "dy_mumu/events.parquet",
         "dy_mumu/split/transform.json",
         "dy_mumu/models/bvae/model.pt",
+        "dy_mumu/models/bvae/generator.pt",
         "dy_mumu/models/vae/history.csv",
         "dy_mumu/samples/bvae.parquet",
         "dy_mumu/metrics/vae.json",

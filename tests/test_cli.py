@@ -1,0 +1,172 @@
+"""The ``hepgen`` command as installed: sample to Parquet and ROOT, info, export, and its errors."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import uproot
+from generator_setup import CROSS_SECTION, train_generator
+
+HEPGEN = Path(sys.executable).parent / "hepgen"
+
+
+def hepgen(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [str(HEPGEN), *map(str, args)], capture_output=True, text=True, timeout=300
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory) -> Path:
+    """A generator where the workflow puts one: results/<dataset>/models/<model>/generator.pt."""
+    results = tmp_path_factory.mktemp("cli") / "results" / "tiny"
+    return train_generator(results / "models" / "bvae")
+
+
+def test_sample_to_parquet_is_reproducible_and_in_physical_units(path, tmp_path):
+    first, again = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    result = hepgen("sample", path, "-n", 3000, "-o", first, "--seed", 5, "--device", "cpu")
+    hepgen("sample", path, "-n", 3000, "-o", again, "--seed", 5, "--batch-size", 100_000)
+    a, b = pd.read_parquet(first), pd.read_parquet(again)
+    pd.testing.assert_frame_equal(a, b)
+    assert f"wrote {len(a)} events to {first}" in result.stdout
+    assert 2500 < len(a) <= 3000
+    assert (a[["mu1_pt", "mu2_pt"]] > 20.0).all().all()
+    assert 30 < a["mu1_pt"].median() < 200  # GeV
+    assert "sample bvae" in result.stderr  # the progress bar
+    other = tmp_path / "c.parquet"
+    hepgen("sample", path, "-n", 3000, "-o", other, "--seed", 6)
+    assert not pd.read_parquet(other)["mu1_pt"].equals(a["mu1_pt"])
+
+
+def test_sample_to_root_reads_back_by_branch_name(path, tmp_path):
+    output = tmp_path / "events.root"
+    hepgen("sample", path, "-n", 2000, "-o", output, "--seed", 5)
+    table = pd.read_parquet(hepgen_parquet(path, tmp_path))
+    tree = uproot.open(output)["events"]
+    arrays = tree.arrays(["nlep", "lep_pt", "lep_charge", "njet", "jet_pt", "met", "weight"])
+    assert len(arrays) == len(table)
+    assert np.all(arrays["nlep"].to_numpy() == 2)
+    np.testing.assert_allclose(arrays["lep_pt"][:, 0], table["mu1_pt"], rtol=1e-6)
+    np.testing.assert_allclose(arrays["met"], table["met"], rtol=1e-6)
+    np.testing.assert_array_equal(arrays["njet"], (table[["jet1_pt", "jet2_pt"]] > 0).sum(axis=1))
+    sigma = CROSS_SECTION["sigma_pb"] * CROSS_SECTION["efficiency"] / 2000
+    np.testing.assert_allclose(arrays["weight"], sigma, rtol=1e-6)  # pb per drawn event
+
+
+def hepgen_parquet(path: Path, tmp_path: Path) -> Path:
+    out = tmp_path / "same.parquet"
+    hepgen("sample", path, "-n", 2000, "-o", out, "--seed", 5)
+    return out
+
+
+def test_info_shows_the_model_training_metrics_and_provenance(path):
+    metrics = path.parents[2] / "metrics" / "bvae.json"
+    metrics.parent.mkdir(exist_ok=True)
+    auc = {"value": 0.61, "err": 0.01, "floor": 0.5, "floor_err": 0.01}
+    metrics.write_text(json.dumps({"classifier_auc": auc, "provenance": {"seed": 1}}))
+    text = hepgen("info", path).stdout
+    assert "type:        bvae" in text
+    assert "features:    18: ll_m, ll_pt" in text
+    assert "training:    3 epochs" in text and "best val_loss" in text
+    assert "classifier_auc: 0.61 ± 0.01 (floor 0.5)" in text
+    assert '"dataset": "tiny"' in text
+    facts = json.loads(hepgen("info", path, "--json").stdout)
+    assert facts["cross_section"] == CROSS_SECTION and facts["metrics"]["classifier_auc"] == auc
+    metrics.unlink()
+    assert "metrics:     none found at" in hepgen("info", path).stdout
+
+
+def test_export_writes_onnx(path, tmp_path):
+    if importlib.util.find_spec("hepgen.export") is None:
+        pytest.skip("hepgen.export (export_onnx) is not part of this installation")
+    output = tmp_path / "bvae.onnx"
+    result = hepgen("export", path, "-o", output, check=False)
+    if result.returncode:  # a type the exporter cannot handle: one line saying so
+        assert result.stderr.count("\n") == 1 and "hepgen export: error:" in result.stderr
+        assert not output.exists()
+    else:
+        assert output.stat().st_size > 1000
+
+
+@pytest.mark.parametrize("command", ["sample", "info", "export"])
+def test_help_for_every_subcommand(command):
+    result = hepgen(command, "--help")
+    assert f"usage: hepgen {command}" in result.stdout
+
+
+def _bad(tmp_path: Path, path: Path) -> dict[str, tuple[list, str]]:
+    payload = torch.load(path, weights_only=True)
+    newer = tmp_path / "newer.pt"
+    torch.save({**payload, "version": 2}, newer)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    exists = tmp_path / "exists.root"
+    exists.write_bytes(b"keep")
+    out = tmp_path / "out.parquet"
+    return {
+        "not a generator": (
+            ["sample", text, "-n", 10, "-o", out],
+            f"hepgen sample: error: {text} is not a hepgen generator file: torch.load(weights_only=True) refuses it",
+        ),
+        "a checkpoint": (
+            ["info", path.parent / "model.pt"],
+            "expected format 'hepgen-generator', found 'hepgen-checkpoint'",
+        ),
+        "newer layout": (
+            ["sample", newer, "-n", 10, "-o", out],
+            f"hepgen sample: error: {newer} has generator layout version 2; this hepgen reads version 1",
+        ),
+        "zero events": (
+            ["sample", path, "-n", 0, "-o", out],
+            "hepgen sample: error: argument -n/--events: must be a positive integer, found '0'",
+        ),
+        "negative events": (
+            ["sample", path, "-n", -5, "-o", out],
+            "argument -n/--events: must be a positive integer, found '-5'",
+        ),
+        "bad suffix": (
+            ["sample", path, "-n", 10, "-o", tmp_path / "out.csv"],
+            "cannot write '.csv'; expected one of ['.parquet', '.root']",
+        ),
+        "existing output": (
+            ["sample", path, "-n", 10, "-o", exists],
+            f"hepgen sample: error: output {exists} exists; pass --force to overwrite it",
+        ),
+        "missing file": (
+            ["sample", tmp_path / "none.pt", "-n", 10, "-o", out],
+            "none.pt does not exist",
+        ),
+    }
+
+
+def test_bad_arguments_give_one_line_and_no_output(path, tmp_path):
+    for case, (args, expected) in _bad(tmp_path, path).items():
+        result = hepgen(*args, check=False)
+        assert result.returncode != 0, case
+        assert expected in result.stderr, (case, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, case
+    assert not (tmp_path / "out.parquet").exists() and not (tmp_path / "out.csv").exists()
+    assert (tmp_path / "exists.root").read_bytes() == b"keep"
+    forced = hepgen("sample", path, "-n", 50, "-o", tmp_path / "exists.root", "--force")
+    assert uproot.open(tmp_path / "exists.root")["events"].num_entries > 40, forced.stdout
+
+
+def test_a_failed_draw_leaves_no_file(path, tmp_path):
+    output = tmp_path / "strict.root"
+    result = hepgen(
+        "sample", path, "-n", 2000, "-o", output, "--max-removed-fraction", 0, check=False
+    )
+    assert result.returncode == 1 and "more than sample.max_removed_fraction = 0.0" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,159 @@
+"""Generator files: what they hold, how they load, and the events the loaded generator draws."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import awkward as ak
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from generator_setup import CROSS_SECTION, events, train_generator
+
+import hepgen
+from hepgen.errors import HepgenError
+from hepgen.generator import FORMAT, VERSION, apply_selection, cross_section_record
+from hepgen.io import DatasetSpec
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def path(tmp_path_factory) -> Path:
+    return train_generator(tmp_path_factory.mktemp("generator") / "models" / "bvae")
+
+
+@pytest.fixture(scope="module")
+def generator(path):
+    return hepgen.load_generator(path)
+
+
+def readme_example() -> str:
+    """The Python block of README's "Using a trained generator" section."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Using a trained generator") :]
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def test_the_file_holds_plain_values_and_tensors_only(path):
+    payload = torch.load(path, weights_only=True)
+    assert payload["format"] == FORMAT and payload["version"] == VERSION == 1
+    assert payload["type"] == "bvae" and payload["conditions"] == []
+    assert payload["cross_section"] == CROSS_SECTION
+    transform = json.loads(payload["transform"])
+    assert transform["features"] == payload["features"]
+    assert transform["representation"]["systems"][0]["name"] == "ll"
+    assert DatasetSpec.from_config(payload["dataset"], files=[]).objects[1].fields == ("btag",)
+    assert [o["name"] for o in payload["repair"]["objects"]] == ["jet", "mu"]
+    assert all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values())
+    assert len(payload["training"]["history"]) == 3
+    assert payload["provenance"]["training"] == {"seed": 4}
+
+
+def test_the_readme_example_draws_selected_events_in_gev(path, tmp_path, monkeypatch):
+    code = readme_example().replace("results/dy_mumu/models/bvae/generator.pt", str(path))
+    code = code.replace("100_000", "2000")
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # noqa: S102 - the documented example
+    events, jagged, generator = namespace["events"], namespace["jagged"], namespace["generator"]
+    assert list(events.columns) == generator.columns
+    assert len(events) == 2000 - generator.last_validity["removed"] == len(jagged)
+    assert generator.last_validity["removed"] < 400
+    muons = events[["mu1_pt", "mu2_pt"]].to_numpy()
+    assert (muons > 20.0).all() and 30 < np.median(muons[:, 0]) < 200  # GeV, not scaled
+    assert (events[["mu1_eta", "mu2_eta"]].abs() < 2.5).all().all()
+    assert (events.filter(like="_phi").abs() <= np.pi).all().all()  # rad
+    mass = (jagged.mu[:, 0] + jagged.mu[:, 1]).mass
+    assert ak.all(mass > 0)
+    jets = events[["jet1_pt", "jet2_pt"]].to_numpy()
+    assert ((jets == 0) | (jets > 20.0)).all()
+    np.testing.assert_array_equal(ak.num(jagged.jet), (jets > 0).sum(axis=1))
+
+
+def test_the_same_seed_gives_the_same_events(generator):
+    first = generator.sample(1500, seed=9, batch_size=500, device="cpu")
+    again = generator.sample(1500, seed=9, batch_size=500, device="cpu")
+    other = generator.sample(1500, seed=10, batch_size=500, device="cpu")
+    pd.testing.assert_frame_equal(first, again)
+    assert not first["mu1_pt"].head(100).equals(other["mu1_pt"].head(100))
+    numpy = generator.sample(1500, seed=9, batch_size=500, device="cpu", format="numpy")
+    np.testing.assert_array_equal(numpy, first.to_numpy())
+    assert generator.last_info["seed"] == 9 and generator.last_info["rate_hz"] > 0
+
+
+def test_the_attributes_an_exporter_and_a_user_need(generator):
+    assert isinstance(generator.model, torch.nn.Module)
+    assert generator.transform.features == generator.features
+    assert generator.features[0] == "ll_m" and generator.type == "bvae"
+    assert generator.provenance["dataset"] == "tiny"
+    assert generator.spec.tree == "events"
+
+
+def test_a_newer_layout_and_other_files_are_refused_in_one_line(path, tmp_path):
+    payload = torch.load(path, weights_only=True)
+    newer = tmp_path / "newer.pt"
+    torch.save({**payload, "version": VERSION + 1}, newer)
+    with pytest.raises(HepgenError) as err:
+        hepgen.load_generator(newer)
+    assert str(err.value) == (
+        f"{newer} has generator layout version 2; this hepgen reads version 1 "
+        "(install a newer hepgen)"
+    )
+    checkpoint = path.parent / "model.pt"
+    with pytest.raises(
+        HepgenError, match="expected format 'hepgen-generator', found 'hepgen-checkpoint'"
+    ):
+        hepgen.load_generator(checkpoint)
+    text = tmp_path / "notes.txt"
+    text.write_text("not a model\n")
+    with pytest.raises(HepgenError, match=r"notes.txt is not a hepgen generator file: torch.load"):
+        hepgen.load_generator(text)
+    with pytest.raises(HepgenError, match=r"generator file .*missing.pt does not exist"):
+        hepgen.load_generator(tmp_path / "missing.pt")
+
+
+def test_the_selection_drops_objects_and_removes_events():
+    spec = DatasetSpec.from_config(
+        {
+            "objects": [
+                {"name": "mu", "prefix": "m_", "max": 2, "min": 2, "min_pt": 20.0},
+                {"name": "jet", "prefix": "j_", "max": 2, "min_pt": 30.0, "max_abs_eta": 2.5},
+            ]
+        },
+        files=[],
+    )
+    table = events(n=3)[[c for c in events(n=3).columns if c.startswith(("mu", "jet"))]]
+    table = table.drop(columns=[c for c in table if c.endswith(("_charge", "_btag"))])
+    table.loc[0, ["jet1_pt", "jet1_eta", "jet2_pt", "jet2_eta"]] = [50.0, 3.0, 40.0, 1.0]
+    table.loc[1, "mu2_pt"] = 15.0
+    table.loc[2, ["jet1_pt", "jet2_pt"]] = [35.0, 25.0]
+    selected, removed = apply_selection(table, spec)
+    assert removed == 1 and len(selected) == 2
+    assert selected.loc[0, "jet1_pt"] == 40.0 and selected.loc[0, "jet1_eta"] == 1.0
+    assert selected.loc[0, ["jet2_pt", "jet2_eta", "jet2_phi", "jet2_e"]].eq(0).all()
+    assert selected.loc[1, "jet1_pt"] == 35.0 and selected.loc[1, "jet2_pt"] == 0.0
+
+
+def test_the_cross_section_combines_chunks_and_the_selection():
+    chunks = [
+        {"events": 300, "sigma_pb": 100.0, "sigma_err_pb": 3.0},
+        {"events": 100, "sigma_pb": 120.0, "sigma_err_pb": 4.0},
+    ]
+    record = cross_section_record(chunks, {"entries": 400, "events": 100}, removed_by_cuts=0.2)
+    assert record["sigma_pb"] == pytest.approx(105.0)
+    assert record["sigma_err_pb"] == pytest.approx(np.hypot(0.75 * 3.0, 0.25 * 4.0))
+    assert record["generated_events"] == 400
+    assert record["efficiency"] == pytest.approx(0.25 * 0.8)
+    unknown = cross_section_record([chunks[0], {"events": 5}], None)
+    assert unknown == dict.fromkeys(("sigma_pb", "sigma_err_pb", "generated_events", "efficiency"))
+
+
+def test_importing_hepgen_loads_no_torch():
+    code = "import sys, hepgen; print('torch' in sys.modules, hepgen.load_generator.__module__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "hepgen.generator"]
