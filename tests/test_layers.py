@@ -5,11 +5,11 @@ Layers, bottom to top (a module imports only from its own part or a lower layer)
     foundation   errors, files, logs, seeds, devices, conventions, config, provenance, resources, sweeps
     data         io, simulate, preprocessing, stats
     generators   models, checkpoint
-    use          training, sampling
+    use          training, sampling, export, generator
 
 Evaluation sits beside them on the data layer and never sees a model: ``metrics`` imports only
 foundation and data, ``plotting`` and ``reweighting`` (classifier weights of generated events)
-those and ``metrics``. The workflow's scripts are on top.
+those and ``metrics``. The workflow's scripts and the ``hepgen`` command (``cli``) are on top.
 Every import counts: module level, inside functions and under ``TYPE_CHECKING``.
 """
 
@@ -41,7 +41,7 @@ FOUNDATION = {
 }
 DATA = {"io", "simulate", "preprocessing", "stats"}
 GENERATORS = {"models", "checkpoint", "_kernels"}
-USE = {"training", "sampling"}
+USE = {"training", "sampling", "export", "generator"}
 ALLOWED = {
     **dict.fromkeys(FOUNDATION, FOUNDATION),
     **dict.fromkeys(DATA, FOUNDATION | DATA),
@@ -50,6 +50,7 @@ ALLOWED = {
     "metrics": FOUNDATION | DATA | {"metrics"},
     "reweighting": FOUNDATION | DATA | {"metrics", "reweighting"},
     "plotting": FOUNDATION | DATA | {"metrics", "plotting"},
+    "cli": FOUNDATION | DATA | GENERATORS | USE | {"cli"},
 }
 """Part of the package (``hepgen.<part>``) → the parts its modules may import."""
 

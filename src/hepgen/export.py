@@ -62,6 +62,7 @@ from torch import Tensor, nn
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
 from hepgen.models.base import GeneratorModule
+from hepgen.models.cfm import integrate
 from hepgen.models.kernels import torch_only
 from hepgen.preprocessing.elementary import (
     Discrete,
@@ -243,22 +244,7 @@ class _Ode(nn.Module):
         self.velocity, self.solver, self.steps = velocity, solver, steps
 
     def forward(self, x: Tensor) -> Tensor:
-        # hepgen.models.cfm.integrate step for step; the times are built from x so that the
-        # batch size stays symbolic (a tensor of len(x) rows would fix it at export)
-        h, v = 1.0 / self.steps, self.velocity
-        for i in range(self.steps):
-            t = torch.full_like(x[:, :1], i * h)
-            if self.solver == "euler":
-                x = x + h * v(x, t)
-            elif self.solver == "midpoint":
-                x = x + h * v(x + 0.5 * h * v(x, t), t + 0.5 * h)
-            else:
-                k1 = v(x, t)
-                k2 = v(x + 0.5 * h * k1, t + 0.5 * h)
-                k3 = v(x + 0.5 * h * k2, t + 0.5 * h)
-                k4 = v(x + h * k3, t + h)
-                x = x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        return x
+        return integrate(self.velocity, x, solver=self.solver, steps=self.steps)
 
 
 def _unfitted(model: GeneratorModule, what: str) -> HepgenError:

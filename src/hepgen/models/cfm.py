@@ -79,9 +79,8 @@ def integrate(velocity: Velocity, x: Tensor, *, solver: str, steps: int) -> Tens
         msg = f"unknown ODE solver {solver!r}; known solvers are {sorted(_CALLS)}"
         raise ValueError(msg)
     h = 1.0 / steps
-    t = x.new_zeros(len(x), 1)
     for i in range(steps):
-        t = t.fill_(i * h)
+        t = torch.full_like(x[:, :1], i * h)  # (n, 1), follows x's batch size when traced
         if solver == "euler":
             x = x + h * velocity(x, t)
         elif solver == "midpoint":
