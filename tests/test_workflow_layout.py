@@ -22,6 +22,7 @@ STAGES = {
     "package_model": "package.py",
     "sample_model": "sample.py",
     "refine_model": "refine.py",
+    "write_root": "write_root.py",
     "evaluate_model": "evaluate.py",
 }
 #: The plot rules (rule names are part of the command-line interface).

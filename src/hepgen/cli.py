@@ -121,6 +121,7 @@ def _sample(args: argparse.Namespace) -> None:
     start = time.perf_counter()
     batches = generator.iter_sample(args.events, **options)
     if output.suffix.lower() == ".root":
+        from hepgen.generator import event_weight
         from hepgen.io.writer import RootWriter
 
         weight = event_weight(generator.cross_section, args.events)
@@ -141,16 +142,6 @@ def _sample(args: argparse.Namespace) -> None:
         f"seed {generator.last_info['seed']}); removed {validity.get('removed', 0)}: "
         f"{ {k: v for k, v in validity.get('reasons', {}).items() if v} }"
     )
-
-
-def event_weight(cross_section: dict[str, Any], events: int) -> float:
-    """Weight [pb] of each of ``events`` drawn events: σ · ε / N, with ε = 1 where unknown;
-    1.0 where σ is unknown."""
-    sigma = cross_section.get("sigma_pb")
-    if sigma is None:
-        return 1.0
-    efficiency = cross_section.get("efficiency")
-    return float(sigma) * (1.0 if efficiency is None else float(efficiency)) / events
 
 
 def metrics_path(path: str | os.PathLike) -> Path:

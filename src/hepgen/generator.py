@@ -54,6 +54,7 @@ __all__ = [
     "Generator",
     "apply_selection",
     "cross_section_record",
+    "event_weight",
     "load_generator",
     "save_generator",
 ]
@@ -401,3 +402,13 @@ def apply_selection(table: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFram
     if removed:
         table = table[keep_events].reset_index(drop=True)
     return table, removed
+
+
+def event_weight(cross_section: dict[str, Any], events: int) -> float:
+    """Weight [pb] of each of ``events`` drawn events: σ · ε / N, with ε = 1 where unknown;
+    1.0 where σ is unknown."""
+    sigma = cross_section.get("sigma_pb")
+    if sigma is None:
+        return 1.0
+    efficiency = cross_section.get("efficiency")
+    return float(sigma) * (1.0 if efficiency is None else float(efficiency)) / events

@@ -280,6 +280,15 @@ def get_final_output():
             dataset=DATASETS,
             model=MODELS,
         ),
+        *(
+            expand(
+                "results/{dataset}/samples/{model}.root",
+                dataset=DATASETS,
+                model=SAMPLES,
+            )
+            if config["sample"].get("format", "parquet") == "root"
+            else []
+        ),
         "results/summary/leaderboard.csv",
         "results/summary/leaderboard.md",
         "results/summary/leaderboard.tex",

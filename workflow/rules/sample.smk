@@ -27,3 +27,28 @@ rule sample_model:
         config=lambda w: provenance_config(w, "sample"),
     script:
         "../../scripts/sample.py"
+
+
+# With sample.format: root, every sample (plain and reweighted) is also written as a ROOT file in
+# the dataset's input schema, weighted sigma * efficiency / N (times the reweighting weight).
+rule write_root:
+    input:
+        samples="results/{dataset}/samples/{model}.parquet",
+        generator=lambda w: "results/{dataset}/models/%s/generator.pt"
+        % (REFINED[w.model][0] if w.model in REFINED else w.model),
+    output:
+        root="results/{dataset}/samples/{model}.root",
+    log:
+        "logs/write_root/{dataset}/{model}.log",
+    benchmark:
+        "benchmarks/write_root/{dataset}/{model}.tsv"
+    conda:
+        "../../envs/model.yaml"
+    threads: 1
+    resources:
+        mem_mb=resources_for("sample", "mem_mb"),
+        runtime=resources_for("sample", "runtime"),
+    params:
+        drawn=config["sample"]["events"],
+    script:
+        "../../scripts/write_root.py"
