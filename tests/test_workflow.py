@@ -152,7 +152,7 @@ def test_root_samples_read_back_through_the_datasets_own_ingestion(tiny_run):
             table = table[table["weight"] > 0].reset_index(drop=True)
         expected, _ = apply_selection(table, spec)
         back, _ = ingest(spec)
-        assert len(back) == len(expected) > 0.8 * len(table)
+        assert len(back) == len(expected) > len(table) // 2  # 2-epoch models: many fail the cuts
         for column in ("mu1_pt", "mu2_eta", "mu1_charge", "jet1_pt", "met"):
             np.testing.assert_allclose(back[column], expected[column], rtol=3e-6, atol=3e-5)
         weights = expected["weight"].to_numpy() if "weight" in expected else 1.0
