@@ -1,27 +1,31 @@
 """Generative adversarial network with a regularised discriminator, or WGAN-GP.
 
 The default objective is the non-saturating GAN with the R1 gradient penalty on the
-discriminator logit at real events (Mescheder et al., arXiv:1801.04406), as used for event
-generation in Butter's 2021 lecture; ``loss: wgan-gp`` selects the Wasserstein critic with
-gradient penalty (Gulrajani et al., arXiv:1704.00028). Event weights enter the
-discriminator's truth term only, so negative weights are allowed (Butter).
+discriminator logit at real events (Mescheder et al., arXiv:1801.04406). ``loss: roth`` is the
+regulariser written in Butter's 2021 lecture (which cites arXiv:1801.04406): the penalty of
+Roth et al. (arXiv:1705.09367) on the logit phi = log D / (1 - D) at real and generated events,
+weighted by (1 - D)^2 and D^2. ``loss: wgan-gp`` selects the Wasserstein critic with gradient
+penalty (Gulrajani et al., arXiv:1704.00028); ``loss: mse`` Lebese's generator loss
+(D(G(z)) - 1)^2 with the binary cross-entropy discriminator. Event weights enter the
+discriminator's truth term only, never a penalty, so negative weights are allowed (Butter).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from hepgen.models.base import GeneratorModule, ModelParams
 from hepgen.models.layers import ResidualMLP
 from hepgen.models.params import GANParams
 from hepgen.models.step import StepContext, adam
 
-__all__ = ["GAN", "GANParams", "gradient_penalty", "real_term"]
+__all__ = ["GAN", "GANParams", "UniformPrior", "gradient_penalty", "real_term", "roth_penalty"]
 
 
 def real_term(logits: Tensor, weights: Tensor | None, *, wasserstein: bool) -> Tensor:
@@ -54,8 +58,54 @@ def gradient_penalty(critic: ResidualMLP, x: Tensor, *, target: float | None) ->
     return (grad.norm(dim=-1) - target).pow(2).mean()
 
 
+def roth_penalty(critic: ResidualMLP, real: Tensor, fake: Tensor) -> Tensor:
+    """Roth et al.'s regulariser of a logistic discriminator, in float32 (arXiv:1705.09367).
+
+    ``<(1 - D)^2 |grad phi|^2>_real + <D^2 |grad phi|^2>_generated`` with the logit
+    ``phi = log D / (1 - D)`` (the critic's output) and ``D = sigmoid(phi)``, as in Butter's
+    lecture; each mean is unweighted. Differentiable in the critic's parameters, also through
+    the factors (1 - D)^2 and D^2.
+
+    Arguments:
+        critic: the discriminator network, mapping (n, d) to logits (n, 1).
+        real: training events, shape (n, d).
+        fake: generated events, shape (m, d).
+    """
+    x = torch.cat([real.detach().float(), fake.detach().float()]).requires_grad_(True)
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        phi = critic(x).squeeze(-1)
+        (grad,) = torch.autograd.grad(phi.sum(), x, create_graph=True)
+    squared, d = grad.pow(2).sum(dim=-1), torch.sigmoid(phi)
+    n = len(real)
+    return ((1.0 - d[:n]).pow(2) * squared[:n]).mean() + (d[n:].pow(2) * squared[n:]).mean()
+
+
+class UniformPrior(nn.Module):
+    """The normal CDF, Phi(z) = (1 + erf(z / sqrt 2)) / 2: N(0, 1) draws (n, k) -> U(0, 1) (n, k).
+
+    Placed in front of the generator network, so that the generator keeps drawing (and an
+    exported generator keeps taking) N(0, 1) noise while its network sees a uniform latent.
+    """
+
+    def forward(self, z: Tensor) -> Tensor:
+        """Phi(z), elementwise."""
+        return 0.5 * (1.0 + torch.erf(z * (1.0 / math.sqrt(2.0))))
+
+
+def generator_network(features: int, params: GANParams) -> nn.Module:
+    """The generator: the residual MLP, behind :class:`UniformPrior` and before a sigmoid on request.
+
+    The default (``prior: normal``, ``output: linear``) is the bare :class:`ResidualMLP`, so its
+    parameters keep their names in state dicts; otherwise an ``nn.Sequential``.
+    """
+    net = ResidualMLP(params.latent, features, hidden=params.hidden, layers=params.layers)
+    before = [UniformPrior()] if params.prior == "uniform" else []
+    after = [nn.Sigmoid()] if params.output == "sigmoid" else []
+    return nn.Sequential(*before, net, *after) if before or after else net
+
+
 class GAN(GeneratorModule):
-    """Generator G: N(0, 1)^latent -> events; discriminator D: events -> logit.
+    """Generator G: N(0, 1)^latent (or U(0, 1)^latent) -> events; discriminator D: events -> logit.
 
     Arguments:
         features: event features d.
@@ -72,9 +122,8 @@ class GAN(GeneratorModule):
     def __init__(self, features: int, params: GANParams | None = None) -> None:
         params = params or self.params_type()
         super().__init__(features, params)
-        width = {"hidden": params.hidden, "layers": params.layers}
-        self.generator = ResidualMLP(params.latent, features, **width)
-        self.discriminator = ResidualMLP(features, 1, **width)
+        self.generator = generator_network(features, params)
+        self.discriminator = ResidualMLP(features, 1, hidden=params.hidden, layers=params.layers)
         self._physics = torch.zeros(())
 
     @property
@@ -83,8 +132,8 @@ class GAN(GeneratorModule):
         return self.hparams.loss == "wgan-gp"
 
     def optimizers(self, *, lr: float, weight_decay: float) -> dict[str, torch.optim.Optimizer]:
-        """Adam for each player with betas (beta1, 0.9) (arXiv:1704.00028 uses (0, 0.9))."""
-        betas = (self.hparams.beta1, 0.9)
+        """Adam for each player with betas (beta1, beta2) (arXiv:1704.00028 uses (0, 0.9))."""
+        betas = (self.hparams.beta1, self.hparams.beta2)
         return {
             name: adam(
                 getattr(self, name).parameters(),
@@ -96,7 +145,7 @@ class GAN(GeneratorModule):
         }
 
     def generate(self, n: int, generator: torch.Generator | None, device: torch.device) -> Tensor:
-        """G(z) for n latent draws, shape (n, d)."""
+        """G(z) for n draws z ~ N(0, 1)^latent (mapped to U(0, 1) by a uniform prior), (n, d)."""
         z = torch.randn((n, self.hparams.latent), generator=generator, device=device)
         return self.generator(z)
 
@@ -104,7 +153,19 @@ class GAN(GeneratorModule):
         return logits.mean() if self.wasserstein else F.softplus(logits).mean()
 
     def _generator_loss(self, logits: Tensor) -> Tensor:
+        if self.hparams.loss == "mse":  # Keras' combined model: MSE to the "real" label 1
+            return (torch.sigmoid(logits) - 1.0).pow(2).mean()
         return -logits.mean() if self.wasserstein else F.softplus(-logits).mean()
+
+    def _penalty(self, x: Tensor, fake: Tensor, generator: torch.Generator | None) -> Tensor:
+        """The loss's gradient penalty at real events ``x`` and generated ``fake`` (n, d)."""
+        if self.hparams.loss == "roth":
+            return roth_penalty(self.discriminator, x, fake)
+        if self.wasserstein:
+            eps = torch.rand((len(x), 1), generator=generator, device=x.device)
+            at = eps * x + (1.0 - eps) * fake.float()
+            return gradient_penalty(self.discriminator, at, target=1.0)
+        return gradient_penalty(self.discriminator, x, target=None)
 
     def loss(
         self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
@@ -139,12 +200,9 @@ class GAN(GeneratorModule):
             fake = self.generate(len(x), gen, x.device).detach()
             d_real = self.discriminator(x).squeeze(-1).float()
             d_fake = self.discriminator(fake).squeeze(-1).float()
-        if self.wasserstein:
-            eps = torch.rand((len(x), 1), generator=gen, device=x.device)
-            at = eps * x + (1.0 - eps) * fake.float()
-            penalty = gradient_penalty(self.discriminator, at, target=1.0)
-        else:
-            penalty = gradient_penalty(self.discriminator, x, target=None)
+        penalty = (
+            self._penalty(x, fake, gen) if hp.penalty > 0 else torch.zeros((), device=x.device)
+        )
         d_loss = real_term(d_real, weights, wasserstein=self.wasserstein) + self._fake_term(d_fake)
         d_loss = d_loss + hp.penalty * penalty
         (d_grad,) = ctx.update((d_loss, optimizers["discriminator"]))
@@ -168,5 +226,5 @@ class GAN(GeneratorModule):
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """Draw ``n`` events G(z), z ~ N(0, 1), shape (n, d), in transformed space."""
+        """Draw ``n`` events G(z), shape (n, d), in transformed space."""
         return self.generate(n, generator, self.device).float()

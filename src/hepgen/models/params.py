@@ -24,6 +24,7 @@ __all__ = [
     "AlphaVAEParams",
     "BGMMParams",
     "VAEBGMMParams",
+    "AlphaVAEBGMMParams",
     "GANParams",
     "FlowParams",
     "CFMParams",
@@ -149,11 +150,15 @@ class AlphaVAEParams(VAEParams):
     """Hyperparameters of the alpha-VAE: those of the VAE plus the encoding noise.
 
     Attributes:
-        alpha: standard deviation of the Gaussian noise N(0, alpha) added to the encoding.
+        alpha: standard deviation of the fixed Gaussian noise N(0, alpha) added to the encoder
+            means (Balanzá García scans 0.1, 0.2, 0.3 and keeps 0.2).
+        beta: weight of the KL term, whose trainable part beta * mu^2 / 2 holds the codes'
+            scale against alpha.
     """
 
     model_type: ClassVar[str] = "avae"
-    alpha: float = field(default=0.05, metadata={"min": 0.0})
+    beta: float = field(default=1e-2, metadata={"min": 0.0, "max": 1.0})
+    alpha: float = field(default=0.2, metadata={"gt": 0.0})
 
 
 @dataclass(frozen=True)
@@ -185,29 +190,57 @@ class VAEBGMMParams(VAEParams):
 
 
 @dataclass(frozen=True)
+class AlphaVAEBGMMParams(AlphaVAEParams, VAEBGMMParams):
+    """Hyperparameters of the alpha-VAE with a mixture on its latent codes (Experiment III).
+
+    Attributes:
+        components: upper bound gamma on the mixture components (the study scans 10, 20, 50,
+            100).
+        max_iter: variational EM iterations.
+    """
+
+    model_type: ClassVar[str] = "avae_bgmm"
+    components: int = field(default=10, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
 class GANParams(ModelParams):
     """Hyperparameters of the GAN.
 
     Attributes:
-        latent: dimension of the generator's Gaussian input.
+        latent: dimension of the generator's input (64 in Lebese's dilepton GAN).
         hidden: width of generator and discriminator.
         layers: hidden layers of each (the first plus residual ELU blocks).
-        loss: ``"r1"`` (non-saturating GAN + R1 penalty, arXiv:1801.04406) or ``"wgan-gp"``
-            (arXiv:1704.00028).
+        loss: ``"r1"`` (non-saturating GAN + R1 penalty at real events, arXiv:1801.04406),
+            ``"roth"`` (non-saturating GAN + the regulariser of Roth et al., arXiv:1705.09367,
+            at real and generated events, as written in Butter's lecture), ``"wgan-gp"``
+            (arXiv:1704.00028) or ``"mse"`` (discriminator binary cross-entropy, generator
+            mean squared error (D(G(z)) - 1)^2 of the probability, as in Lebese's GAN; with
+            the R1 penalty, which ``penalty: 0`` turns off as in the study).
         penalty: weight of the gradient penalty: gamma of R1 (the penalty is gamma/2 |grad|^2,
-            gamma = 10 in arXiv:1801.04406) or lambda of WGAN-GP (10 in arXiv:1704.00028).
+            gamma = 10 in arXiv:1801.04406), lambda_D of Roth's regulariser or lambda of
+            WGAN-GP (10 in arXiv:1704.00028).
         d_steps: discriminator updates per generator update (5 in arXiv:1704.00028).
         beta1: first Adam moment decay of both players (0.5 is common for GANs, 0 for WGAN-GP).
+        beta2: second Adam moment decay of both players (0.9 as in arXiv:1704.00028; Lebese
+            gives 0.5).
+        prior: the generator's input: ``"normal"`` N(0, 1) or ``"uniform"`` U(0, 1) (Lebese).
+        output: the generator's last activation: ``"linear"`` or ``"sigmoid"``, which keeps
+            events inside (0, 1), the range of a ``minmax`` transform (Lebese scales the inputs
+            to [0, 1]).
     """
 
     model_type: ClassVar[str] = "gan"
     latent: int = field(default=10, metadata={"min": 1})
     hidden: int = field(default=128, metadata={"min": 1})
     layers: int = field(default=3, metadata={"min": 1})
-    loss: str = field(default="r1", metadata={"choices": ("r1", "wgan-gp")})
+    loss: str = field(default="r1", metadata={"choices": ("r1", "roth", "wgan-gp", "mse")})
     penalty: float = field(default=10.0, metadata={"min": 0.0})
     d_steps: int = field(default=1, metadata={"min": 1})
     beta1: float = field(default=0.5, metadata={"min": 0.0, "max": 0.999})
+    beta2: float = field(default=0.9, metadata={"min": 0.0, "max": 0.999})
+    prior: str = field(default="normal", metadata={"choices": ("normal", "uniform")})
+    output: str = field(default="linear", metadata={"choices": ("linear", "sigmoid")})
 
 
 @dataclass(frozen=True)
@@ -345,6 +378,7 @@ PARAMS: dict[str, type[ModelParams]] = {
         AlphaVAEParams,
         BGMMParams,
         VAEBGMMParams,
+        AlphaVAEBGMMParams,
         GANParams,
         FlowParams,
         CFMParams,
