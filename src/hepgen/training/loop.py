@@ -14,7 +14,7 @@ from hepgen.models.base import GeneratorModule
 from hepgen.training.epoch import step_schedulers
 from hepgen.training.options import TrainConfig
 from hepgen.training.run import Callback, Criterion, Run, fit_in_one_step
-from hepgen.training.selection import select
+from hepgen.training.selection import criterion_for, select
 from hepgen.training.state import stop_signal
 
 __all__ = ["sampled_metric", "train_model", "validation_loss"]
@@ -82,7 +82,7 @@ def train_model(
         return fit_in_one_step(model, train, val, config, weights, val_weights)
     run = Run.start(model, train, val, config, weights, val_weights, state_path)
     if criterion is None:
-        criterion = sampled_metric if config.select_by == "metric" else validation_loss
+        criterion = criterion_for(config.select_by, val_weights)
     progress = run.progress
     with stop_signal() as stop:
         bar = tqdm(

@@ -27,9 +27,17 @@ class TrainConfig:
         patience: stop when this many epochs passed since the best one; 0 trains all epochs.
         weight_decay: Adam L2 penalty.
         amp: mixed precision (bf16, or fp16 with gradient scaling) on CUDA; ignored on CPU.
-        select_by: best-epoch criterion: ``"metric"`` (mean 1-Wasserstein distance between
-            generated and validation events, in transformed space) or ``"val_loss"``.
-        select_every: compute the metric every this many epochs (and at the last epoch).
+        select_by: best-epoch criterion, the lowest winning; the sampled ones compare as many
+            generated events as validation events (at most 50 000) in transformed space
+            (:mod:`hepgen.training.selection`): ``"metric"`` (mean over features of the
+            1-Wasserstein distance), ``"chi2"`` (mean over features of the histogram
+            chi2/ndf on 40 bins of the validation range; Lebese), ``"ks"`` (mean over
+            features of the Kolmogorov-Smirnov distance), ``"spearman"`` (mean absolute
+            difference of the Spearman rank-correlation matrices; ``ks`` and ``spearman`` are
+            Stevenson's comparisons), or ``"val_loss"``.
+        select_every: compute the sampled criterion every this many epochs (and at the last
+            epoch); the history records ``metric`` and, when selecting by another sampled
+            criterion, a column of that name.
         checkpoint_every: write the resumable state every this many epochs; 0 only on
             SIGTERM/SIGINT.
         compile: compile the loss and its gradient with ``torch.compile`` (about 10-35 s
@@ -46,17 +54,20 @@ class TrainConfig:
     patience: int = field(default=0, metadata={"min": 0})
     weight_decay: float = field(default=0.0, metadata={"min": 0.0})
     amp: bool = True
-    select_by: str = field(default="metric", metadata={"choices": ("metric", "val_loss")})
+    select_by: str = field(
+        default="metric",
+        metadata={"choices": ("metric", "chi2", "ks", "spearman", "val_loss")},
+    )
     select_every: int = field(default=5, metadata={"min": 1})
     checkpoint_every: int = field(default=10, metadata={"min": 0})
     compile: bool = False
 
     def __post_init__(self) -> None:
         check_fields(self, "training")
-        if self.select_by == "metric" and 0 < self.patience < self.select_every:
+        if self.select_by != "val_loss" and 0 < self.patience < self.select_every:
             msg = (
                 f"training: key 'patience' ({self.patience}) must be 0 or at least "
-                f"'select_every' ({self.select_every}) when select_by is 'metric'"
+                f"'select_every' ({self.select_every}) when select_by is {self.select_by!r}"
             )
             raise HepgenError(msg)
 

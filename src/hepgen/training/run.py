@@ -27,7 +27,12 @@ from hepgen.training.epoch import (
     validation_losses,
 )
 from hepgen.training.options import TrainConfig
-from hepgen.training.selection import Criterion, sample_distance
+from hepgen.training.selection import (
+    Criterion,
+    sample_distance,
+    sampled_distances,
+    selection_names,
+)
 from hepgen.training.state import (
     Progress,
     StopSignal,
@@ -164,20 +169,21 @@ class Run:
             dtype=self.ctx.dtype,
         )
         raise_if_diverged(val, f"epoch {epoch} (validation)", model, lr)
-        metric = math.nan
+        scores = dict.fromkeys(selection_names(cfg.select_by), math.nan)
         if epoch % cfg.select_every == 0 or epoch == cfg.epochs:
-            metric = sample_distance(
+            scores = sampled_distances(
                 model,
                 self.data,
                 self.vdata,
+                list(scores),
                 seed=derive_seed(cfg.seed, "selection"),
                 weights=self.weights,
                 val_weights=self.val_weights,
             )
-            if math.isnan(metric):
+            if math.isnan(scores["metric"]):
                 msg = f"training of model type {model.model_type!r} diverged at epoch {epoch}: it generated NaN/inf events"
                 raise HepgenError(msg)
-        row = {"epoch": epoch, **parts, **{f"val_{k}": v for k, v in val.items()}, "metric": metric}
+        row = {"epoch": epoch, **parts, **{f"val_{k}": v for k, v in val.items()}, **scores}
         row |= {"lr": lr, "seconds": time.perf_counter() - start}
         self.progress.history.append(row)
         return row
