@@ -1,10 +1,11 @@
-"""One epoch of the shared loop, the validation pass, the divergence check and the schedules."""
+"""One epoch of the shared loop (in memory or streamed), validation, divergence check, schedules."""
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -14,11 +15,13 @@ from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule
 from hepgen.models.step import StepContext
 from hepgen.training.state import Progress, StopSignal
+from hepgen.training.stream import EventStream
 
 __all__ = [
     "autocast_for",
     "raise_if_diverged",
     "run_epoch",
+    "run_stream_epoch",
     "scheduler_for",
     "step_schedulers",
     "validation_losses",
@@ -153,38 +156,114 @@ def run_epoch(
     Returns:
         The mean loss parts over the epoch, or ``None`` when interrupted (cursor saved).
     """
+    cursor = _resumed(progress, epoch)
+    perm = cursor["perm"] if cursor else torch.randperm(len(data), generator=order)
+    start = cursor["next"] if cursor else 0
+    index = perm.to(data.device)[start:]
+    batches = ((data[b], None if weights is None else weights[b]) for b in index.split(batch_size))
+    epoch_of = Epoch(epoch, len(data), batch_size, {"perm": perm})
+    return train_batches(
+        model, batches, optimizers, ctx, epoch_of, cursor, progress, stop, callback
+    )
+
+
+def run_stream_epoch(
+    model: GeneratorModule,
+    stream: EventStream,
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    ctx: StepContext,
+    *,
+    epoch: int,
+    batch_size: int,
+    seed: int,
+    progress: Progress,
+    stop: StopSignal,
+    callback: Callable[[int, int], None] | None = None,
+) -> dict[str, float] | None:
+    """:func:`run_epoch` over a :class:`~hepgen.training.stream.EventStream` of the training split.
+
+    The epoch's order is a function of ``seed`` alone (one seed per epoch), so an interrupted
+    epoch resumes by replaying the stream and skipping the events already trained on.
+
+    Arguments:
+        stream: the training events, read row group by row group.
+        seed: the epoch's order seed.
+        model, optimizers, ctx, epoch, batch_size, progress, stop, callback: as
+            :func:`run_epoch`.
+    """
+    cursor = _resumed(progress, epoch)
+    start = cursor["next"] if cursor else 0
+    device = ctx.device
+    batches = (
+        (torch.from_numpy(x).to(device), None if w is None else torch.from_numpy(w).to(device))
+        for x, w in stream.batches(seed, batch_size, skip=start)
+    )
+    epoch_of = Epoch(epoch, stream.events, batch_size, {"seed": seed})
+    return train_batches(
+        model, batches, optimizers, ctx, epoch_of, cursor, progress, stop, callback
+    )
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One epoch's number, its event count, batch size and what its cursor keeps of its order."""
+
+    number: int
+    events: int
+    batch_size: int
+    order: dict[str, Any]
+
+
+def _resumed(progress: Progress, epoch: int) -> dict[str, Any] | None:
+    """The cursor of an interrupted ``epoch`` (consumed), or ``None``."""
+    cursor, progress.cursor = progress.cursor, None
+    return cursor if cursor is not None and cursor["epoch"] == epoch else None
+
+
+def train_batches(
+    model: GeneratorModule,
+    batches: Iterable[tuple[Tensor, Tensor | None]],
+    optimizers: Mapping[str, torch.optim.Optimizer],
+    ctx: StepContext,
+    epoch: Epoch,
+    cursor: dict[str, Any] | None,
+    progress: Progress,
+    stop: StopSignal,
+    callback: Callable[[int, int], None] | None,
+) -> dict[str, float] | None:
+    """Take one optimiser step per batch, summing the loss parts; stop (saving a cursor) on a signal.
+
+    Arguments:
+        batches: the rest of the epoch's batches, (events (b, d), weights (b,) or ``None``).
+        epoch: the epoch; its ``order`` is stored in the cursor.
+        cursor: the interrupted epoch's cursor (``next``, ``sums``, ``count``) or ``None``.
+        model, optimizers, ctx, progress, stop, callback: as :func:`run_epoch`.
+    """
     model.train()
-    cursor = progress.cursor
-    if cursor is not None and cursor["epoch"] == epoch:
-        perm, start, count = cursor["perm"], cursor["next"], cursor["count"]
-        sums = {k: v.to(data.device) for k, v in cursor["sums"].items()}
-    else:
-        perm, start, sums, count = torch.randperm(len(data), generator=order), 0, {}, 0
-    progress.cursor = None
-    index = perm.to(data.device)
-    for lo in range(start, len(data), batch_size):
-        batch = index[lo : lo + batch_size]
-        xb, wb = data[batch], None if weights is None else weights[batch]
+    lo, sums, count = 0, {}, 0
+    if cursor is not None:
+        lo, count = cursor["next"], cursor["count"]
+        sums = {k: v.to(ctx.generator.device) for k, v in cursor["sums"].items()}
+    for xb, wb in batches:
         ctx.step = progress.step
         parts = model.train_step(xb, wb, optimizers, ctx)
         progress.step += 1
         if not sums:
-            sums = {key: torch.zeros((), device=data.device) for key in parts}
+            sums = {key: torch.zeros((), device=xb.device) for key in parts}
         # one kernel call for all parts (parts are float32 scalars, or are cast)
         torch._foreach_add_(
             list(sums.values()), [v.detach().float() for v in parts.values()], alpha=len(xb)
         )
         count += len(xb)
         if callback is not None:
-            callback(epoch, lo // batch_size)
-        if stop.received and lo + batch_size < len(data):
-            sums = {k: v.cpu() for k, v in sums.items()}
-            nxt = lo + batch_size
+            callback(epoch.number, lo // epoch.batch_size)
+        lo += len(xb)
+        if stop.received and lo < epoch.events:
             progress.cursor = {
-                "epoch": epoch,
-                "perm": perm,
-                "next": nxt,
-                "sums": sums,
+                "epoch": epoch.number,
+                **epoch.order,
+                "next": lo,
+                "sums": {k: v.cpu() for k, v in sums.items()},
                 "count": count,
             }
             return None

@@ -1,4 +1,4 @@
-"""Shared training loop: seeded in-memory batches, mixed precision on CUDA, best-epoch selection."""
+"""Shared training loop: seeded batches (in memory or streamed), mixed precision, best-epoch selection."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from tqdm import tqdm
 from hepgen.models.base import GeneratorModule
 from hepgen.training.epoch import step_schedulers
 from hepgen.training.options import TrainConfig
-from hepgen.training.run import Callback, Criterion, Run, fit_in_one_step
+from hepgen.training.run import Callback, Criterion, Run, fit_in_one_step, reservoir_of
 from hepgen.training.selection import criterion_for, select
 from hepgen.training.state import stop_signal
+from hepgen.training.stream import EventStream
 
 __all__ = ["sampled_metric", "train_model", "validation_loss"]
 
@@ -34,7 +35,7 @@ def sampled_metric(model: GeneratorModule, row: Mapping[str, float]) -> float:
 
 def train_model(
     model: GeneratorModule,
-    train: np.ndarray,
+    train: np.ndarray | EventStream,
     val: np.ndarray,
     config: TrainConfig,
     *,
@@ -58,12 +59,20 @@ def train_model(
     SIGTERM/SIGINT (after the current step; then :class:`TrainingInterrupted` is raised), and
     a run with the same model, options, device and data resumes from it bit-identically.
 
+    A training split given as an :class:`~hepgen.training.stream.EventStream` is never held
+    in memory: each epoch reads its row groups through the stream's shuffling buffer (the
+    order seeded per epoch, so a resumed epoch replays it and skips what was trained), and a
+    seeded reservoir of ``config.stream_reservoir`` events stands in for the split in the
+    selection metric, ``prepare_sampling`` and a one-step fit. The validation split stays in
+    memory.
+
     Arguments:
         model: the model; moved to the chosen device.
-        train: transformed training events, float32, shape (n, d).
+        train: transformed training events, float32, shape (n, d), or a stream of them.
         val: transformed validation events, float32, shape (m, d).
         config: the loop options.
-        weights: per-event training weights, shape (n,); normalised to mean 1.
+        weights: per-event training weights, shape (n,); normalised to mean 1 (a stream
+            reads them from its file instead).
         val_weights: per-event validation weights, shape (m,).
         criterion: epoch score, lower is better (default: from ``config.select_by``).
         state_path: the resumable state file, e.g. ``models/<name>/last.ckpt``.
@@ -79,6 +88,8 @@ def train_model(
         left in eval mode.
     """
     if not model.iterative:
+        if isinstance(train, EventStream):
+            train, weights, _ = reservoir_of(model, train, config, weights)
         return fit_in_one_step(model, train, val, config, weights, val_weights)
     run = Run.start(model, train, val, config, weights, val_weights, state_path)
     if criterion is None:

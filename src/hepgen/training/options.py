@@ -43,6 +43,13 @@ class TrainConfig:
         compile: compile the loss and its gradient with ``torch.compile`` (about 10-35 s
             once per run; then faster steps, most for small networks); models with their
             own step (GAN, VAE+D) are trained eagerly.
+        stream_buffer: 0 trains on the training split in memory; N > 0 streams it from its
+            Parquet row groups through a shuffling buffer of N events
+            (:class:`hepgen.training.stream.EventStream`), so memory does not grow with it.
+        stream_reservoir: when streaming, a seeded uniform sample of this many training
+            events stands in for the whole split where the loop needs it at once: the
+            sampled selection metric, ``prepare_sampling`` (e.g. the B-VAE buffer) and the
+            fit of a model that is not trained by gradient descent (BGMM).
     """
 
     epochs: int = field(default=150, metadata={"min": 1})
@@ -61,6 +68,8 @@ class TrainConfig:
     select_every: int = field(default=5, metadata={"min": 1})
     checkpoint_every: int = field(default=10, metadata={"min": 0})
     compile: bool = False
+    stream_buffer: int = field(default=0, metadata={"min": 0})
+    stream_reservoir: int = field(default=100_000, metadata={"min": 1})
 
     def __post_init__(self) -> None:
         check_fields(self, "training")

@@ -23,6 +23,7 @@ from hepgen.training.epoch import (
     autocast_for,
     raise_if_diverged,
     run_epoch,
+    run_stream_epoch,
     scheduler_for,
     validation_losses,
 )
@@ -41,8 +42,9 @@ from hepgen.training.state import (
     run_key,
     save_state,
 )
+from hepgen.training.stream import EventStream
 
-__all__ = ["Callback", "Criterion", "Run", "fit_in_one_step"]
+__all__ = ["Callback", "Criterion", "Run", "fit_in_one_step", "reservoir_of"]
 
 log = logging.getLogger(__name__)
 
@@ -67,25 +69,35 @@ class Run:
     key: str
     state_path: str | os.PathLike | None
     progress: Progress
+    stream: EventStream | None = None
 
     @classmethod
     def start(
         cls,
         model: GeneratorModule,
-        train: np.ndarray,
+        train: np.ndarray | EventStream,
         val: np.ndarray,
         config: TrainConfig,
         weights: np.ndarray | None,
         val_weights: np.ndarray | None,
         state_path: str | os.PathLike | None,
     ) -> Run:
-        """Check the inputs (before any training), move them to the device, resume if possible."""
+        """Check the inputs (before any training), move them to the device, resume if possible.
+
+        A streamed training split is scanned once first: every event checked, the weights
+        normalised, a reservoir sampled (it stands in for ``data``) and the bytes hashed.
+        """
         owner = f"model type {model.model_type!r}"
+        stream = train if isinstance(train, EventStream) else None
+        digest = None
+        if stream is not None:
+            train, weights, digest = reservoir_of(model, stream, config, weights)
         train, val, w, vw = _checked(model, train, val, weights, val_weights)
-        if len(train) < config.batch_size:
+        events = len(train) if stream is None else stream.events
+        if events < config.batch_size:
             msg = (
-                f"{owner}: the training set has {len(train)} events, fewer than one batch "
-                f"(training.batch_size = {config.batch_size}); set a batch_size <= {len(train)}"
+                f"{owner}: the training set has {events} events, fewer than one batch "
+                f"(training.batch_size = {config.batch_size}); set a batch_size <= {events}"
             )
             raise HepgenError(msg)
         device = pick_device(config.device)
@@ -101,6 +113,9 @@ class Run:
             "training": dataclasses.asdict(config),
             "device": device,
         }
+        if digest is not None:
+            # the row groups fix the stream's order, so they are part of what a run is
+            described["stream"] = {"digest": digest, "groups": stream.groups}
         run = cls(
             model=model,
             config=config,
@@ -117,10 +132,11 @@ class Run:
             key=run_key(described, train, val, w, vw),
             state_path=state_path,
             progress=Progress(),
+            stream=stream,
         )
         if state_path is not None:
             run.progress = load_state(state_path, key=run.key, **run.state()) or run.progress
-        log.info("training %s on %s: %d events, %d validation", owner, device, len(train), len(val))
+        log.info("training %s on %s: %d events, %d validation", owner, device, events, len(val))
         if config.compile and type(model).train_step is not GeneratorModule.train_step:
             log.warning("training.compile: %s has its own training step; it runs eagerly", owner)
         return run
@@ -144,19 +160,18 @@ class Run:
         """Train one epoch, validate, sample the metric when due; return the history row."""
         cfg, model, start = self.config, self.model, time.perf_counter()
         lr = next(iter(self.optimizers.values())).param_groups[0]["lr"]
-        parts = run_epoch(
-            model,
-            self.data,
-            self.weights,
-            self.optimizers,
-            self.ctx,
-            epoch=epoch,
-            batch_size=cfg.batch_size,
-            order=self.order,
-            progress=self.progress,
-            stop=stop,
-            callback=callback,
-        )
+        common = {"epoch": epoch, "batch_size": cfg.batch_size, "progress": self.progress}
+        common |= {"stop": stop, "callback": callback}
+        if self.stream is None:
+            data, weights = self.data, self.weights
+            parts = run_epoch(
+                model, data, weights, self.optimizers, self.ctx, order=self.order, **common
+            )
+        else:
+            seed = derive_seed(cfg.seed, "order", epoch)
+            parts = run_stream_epoch(
+                model, self.stream, self.optimizers, self.ctx, seed=seed, **common
+            )
         if parts is None:
             self.interrupt(stop.received, epoch, lr)
         raise_if_diverged(parts, f"epoch {epoch}", model, lr)
@@ -278,3 +293,35 @@ def fit_in_one_step(
     )
     row |= {"metric": metric, "lr": math.nan, "seconds": time.perf_counter() - start}
     return [row]
+
+
+def reservoir_of(
+    model: GeneratorModule,
+    stream: EventStream,
+    config: TrainConfig,
+    weights: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """Scan a streamed training split: (reservoir (r, d), its weights (r,) or None, digest).
+
+    The reservoir holds ``config.stream_reservoir`` training events drawn uniformly (seeded);
+    the weights come from the file's ``weight`` column, so ``weights`` must be ``None``.
+    """
+    owner = f"model type {model.model_type!r}"
+    if weights is not None:
+        msg = f"{owner}: a streamed training split carries its weights in its file; pass none"
+        raise HepgenError(msg)
+    scan = stream.scan(
+        config.stream_reservoir,
+        seed=derive_seed(config.seed, "reservoir"),
+        features=model.features,
+        owner=owner,
+        negative=model.negative_weights,
+    )
+    log.info(
+        "%s: %d training events streamed from %s; a reservoir of %d stands in for them at once",
+        owner,
+        stream.events,
+        stream.path,
+        len(scan.sample),
+    )
+    return scan.sample, scan.weights, scan.digest

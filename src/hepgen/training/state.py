@@ -57,7 +57,8 @@ class Progress:
         best_score: lowest selection score so far.
         best_epoch: the epoch that scored it (0: none yet).
         best_state: the model state of that epoch (tensors).
-        cursor: an interrupted epoch: ``{"epoch", "perm", "next", "sums", "count"}``.
+        cursor: an interrupted epoch: ``{"epoch", "next", "sums", "count"}`` and its order,
+            ``"perm"`` (in memory) or ``"seed"`` (streamed: the order is replayed).
     """
 
     epoch: int = 0
