@@ -69,7 +69,7 @@ def inputs(events: int) -> dict:
 def classifier_fit_seconds(data: dict, options: dict, seed: int, repeat: int = 3) -> list[float]:
     """Times of ``repeat`` classifier fits on data like the evaluation's first fit [s]."""
     from hepgen.metrics.classifier import make_classifier
-    from hepgen.metrics.observables import observables
+    from hepgen.preprocessing.observables import observables
 
     columns = list(data["transform"].columns)
     rng = np.random.default_rng(seed)

@@ -4,7 +4,15 @@ import pandas as pd
 
 from hepgen.io import write_table
 from hepgen.logs import script_logging
-from hepgen.preprocessing import Representation, Transform, apply_cuts, fit_cuts, split_table
+from hepgen.preprocessing import (
+    Representation,
+    Transform,
+    apply_cuts,
+    cut_patterns,
+    fit_cuts,
+    split_table,
+)
+from hepgen.preprocessing.observables import derived_columns, derived_table
 from hepgen.provenance import provenance
 from hepgen.seeds import derive_seed
 
@@ -19,10 +27,16 @@ representation = Representation.from_config(
 transform = Transform.from_rules(
     list(table.columns), list(params.transforms), phi=phi, representation=representation
 )
-cuts = fit_cuts(parts["train"], transform.columns, dict(params.tail_cuts))
+tail_cuts = dict(params.tail_cuts)
+# Observables named by a tail-cut pattern but absent from the table (m_mumu, pt_mumu, mt, ht...)
+# are derived from each event's objects for the cut, then dropped again.
+derived = derived_columns(parts["train"], cut_patterns(tail_cuts))
+cut_on = {name: part.join(derived_table(part, derived)) for name, part in parts.items()}
+cuts = fit_cuts(cut_on["train"], [*transform.columns, *derived], tail_cuts)
 removed = {}
-for name in parts:
-    parts[name], removed[name] = apply_cuts(parts[name], cuts, name=name)
+for name, part in cut_on.items():
+    kept, removed[name] = apply_cuts(part, cuts, name=name)
+    parts[name] = kept.drop(columns=derived)
 transform.fit(parts["train"])
 for name, part in parts.items():
     log.info("split %s: %d events", name, len(part))

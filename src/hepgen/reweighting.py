@@ -25,7 +25,7 @@ import pandas as pd
 from hepgen.errors import HepgenError
 from hepgen.metrics.classifier import make_classifier
 from hepgen.metrics.inputs import absent_as_nan, as_table, check_finite, column_weights
-from hepgen.metrics.observables import observables
+from hepgen.preprocessing.observables import observables
 
 __all__ = ["DEFAULTS", "effective_sample_size", "refine_options", "reweight"]
 

@@ -7,7 +7,16 @@ import pandas as pd
 import pytest
 import vector
 
-from hepgen.metrics.observables import M_TOP, M_W, collections, lepton_pair, observables
+from hepgen.preprocessing import apply_cuts, fit_cuts
+from hepgen.preprocessing.observables import (
+    M_TOP,
+    M_W,
+    collections,
+    derived_columns,
+    derived_table,
+    lepton_pair,
+    observables,
+)
 
 M_Z = 91.19  # GeV, the mass of the toy Z (tests/metrics/conftest.py)
 
@@ -119,3 +128,22 @@ def test_hadronic_top_and_w_candidates() -> None:
     # The true q q' pair has exactly m_W, so it is the light pair closest to it; the b-tagged
     # jet completes the top although the extra light jet is available.
     np.testing.assert_allclose(obs["m_jj_w"], M_W, rtol=1e-6)
+
+
+def test_tail_cuts_on_derived_observables_keep_events_without_them(dimuon) -> None:
+    """A tail cut may name an observable the table lacks (Lebese's m_ll, pT_ll, m_T cuts)."""
+    events = dimuon(4000, 2)
+    events.loc[:99, ["mu2_pt", "mu2_eta", "mu2_phi", "mu2_e"]] = 0.0  # 100 single-muon events
+    names = derived_columns(events, ["m_*", "mt", "mu1_pt"])
+    assert names == ["m_mumu", "mt"]  # mu1_pt is a column already: not derived
+    table = events.join(derived_table(events, names))
+    config = {"features": {"m_mumu": {"high": 0.9}, "mt": {"high": 0.95}}}
+    cuts = fit_cuts(table, names, config)
+    m_ll = table["m_mumu"].dropna()
+    assert cuts["m_mumu"] == [-np.inf, pytest.approx(np.quantile(m_ll, 0.9))]
+    kept, removed = apply_cuts(table, cuts)
+    single = table[table["m_mumu"].isna()]  # no m_mumu: only their m_T can remove them
+    assert kept["m_mumu"].isna().sum() == (~(single["mt"] > cuts["mt"][1])).sum() > 90
+    assert (kept["m_mumu"].dropna() <= cuts["m_mumu"][1]).all()
+    assert (kept["mt"] <= cuts["mt"][1]).all()
+    assert 0.10 < removed < 0.15  # about 10 % by m_ll, 5 % by m_T, partly the same events

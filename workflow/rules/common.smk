@@ -101,6 +101,12 @@ def representation_kind(dataset):
     return config["datasets"][dataset].get("representation", default)
 
 
+def tail_cuts_for(dataset):
+    """The dataset's own ``tail_cuts`` if it sets them, else ``preprocess.tail_cuts``."""
+    default = config["preprocess"].get("tail_cuts", {})
+    return config["datasets"][dataset].get("tail_cuts", default)
+
+
 def _check_representations():
     """Branch clashes and the learned coordinates of every dataset, before any job runs."""
     for name, entry in config["datasets"].items():

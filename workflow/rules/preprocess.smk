@@ -19,7 +19,7 @@ rule preprocess_split:
     params:
         split=config["preprocess"]["split"],
         transforms=config["preprocess"]["transforms"],
-        tail_cuts=config["preprocess"].get("tail_cuts", {}),
+        tail_cuts=lambda w: tail_cuts_for(w.dataset),
         phi=config["preprocess"].get("phi"),
         dataset=ingest_spec,
         representation=lambda w: representation_kind(w.dataset),

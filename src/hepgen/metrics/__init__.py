@@ -11,12 +11,12 @@ from hepgen.metrics.inputs import Weights
 from hepgen.metrics.kernel import kpd
 from hepgen.metrics.ks import ks_statistics
 from hepgen.metrics.memorisation import data_copying
-from hepgen.metrics.observables import observables
 from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.quantiles import quantile_mse
 from hepgen.metrics.record import sampling_record, summary, write_metrics
 from hepgen.metrics.tails import tail_ratios
 from hepgen.metrics.wasserstein import w1_distances, weighted_std
+from hepgen.preprocessing.observables import observables
 
 __all__ = [
     "EvaluateOptions",

@@ -25,10 +25,10 @@ from hepgen.metrics.inputs import (
 from hepgen.metrics.kernel import kpd_arrays
 from hepgen.metrics.marginals import FEATURE_FAMILIES, Sample, compare_marginals, kernels
 from hepgen.metrics.memorisation import copying_entries
-from hepgen.metrics.observables import observables
 from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.replicas import draw_counts
 from hepgen.metrics.tails import has_tail
+from hepgen.preprocessing.observables import observables
 
 __all__ = ["KPD_BATCH", "evaluate"]
 

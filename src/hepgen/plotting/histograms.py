@@ -184,7 +184,7 @@ def plot_model_grid(
         model: the model's name (title and legend).
         notes: ``{column: text}`` for the panel corners, e.g. from :func:`metric_notes`.
         quantities: maps an event table to the table of the drawn columns (e.g.
-            :func:`hepgen.metrics.observables`); the event weights stay those of the events.
+            :func:`hepgen.preprocessing.observables`); the event weights stay those of the events.
         subject: what the panels show, appended to the title (e.g. ``"physics observables"``).
         allow_missing: see :func:`plot_feature_grid`; a column that no event of one sample
             defines then gets no panel and is named in the title.

@@ -80,7 +80,7 @@ def feature_label(name: str) -> str:
 
     Arguments:
         name: a column such as ``mu1_pt``, ``jet2_eta``, ``met``, ``met_phi`` or ``n_mu``, or
-            an observable of :func:`hepgen.metrics.observables` (``m_mumu``, ``ht``, ...).
+            an observable of :func:`hepgen.preprocessing.observables` (``m_mumu``, ``ht``, ...).
 
     Returns:
         e.g. ``"$p_T$ ($\\mu_{1}$) [GeV]"``, ``"$E_T^{miss}$ [GeV]"``, ``"number of $\\mu$"``;

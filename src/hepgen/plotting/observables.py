@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from hepgen.metrics import observables
 from hepgen.plotting.histograms import metric_notes, plot_model_grid
+from hepgen.preprocessing.observables import observables
 
 __all__ = ["SUBJECT", "plot_observables"]
 
@@ -29,7 +29,7 @@ def plot_observables(
 ) -> Figure:
     """Save the histograms of the observables the evaluate stage compared, one panel each.
 
-    The observables are computed from both event tables (:func:`hepgen.metrics.observables`);
+    The observables are computed from both event tables (:func:`hepgen.preprocessing.observables`);
     an event lacking an observable's objects is left out of that panel, and an observable no
     event of one sample defines (e.g. ΔR_jj of a model that never generates two jets) gets no
     panel but is named in the title.

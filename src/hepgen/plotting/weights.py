@@ -12,9 +12,9 @@ from matplotlib.figure import Figure
 
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
-from hepgen.metrics.observables import observables
 from hepgen.plotting.labels import feature_label
 from hepgen.plotting.style import COLORS, DPI, style
+from hepgen.preprocessing.observables import observables
 
 __all__ = ["mass_observable", "plot_weights"]
 

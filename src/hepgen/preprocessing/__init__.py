@@ -2,7 +2,7 @@
 per-feature chains, repair."""
 
 from hepgen.preprocessing.angles import PhiRelative, wrap_phi
-from hepgen.preprocessing.cuts import apply_cuts, fit_cuts
+from hepgen.preprocessing.cuts import apply_cuts, cut_patterns, fit_cuts
 from hepgen.preprocessing.elementary import ELEMENTARY, Elementary, make
 from hepgen.preprocessing.repair import ObjectLayout, find_objects, repair
 from hepgen.preprocessing.representation import Representation
@@ -18,6 +18,7 @@ __all__ = [
     "Representation",
     "Transform",
     "apply_cuts",
+    "cut_patterns",
     "find_objects",
     "fit_cuts",
     "make",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from hepgen.errors import HepgenError
 
-__all__ = ["apply_cuts", "fit_cuts"]
+__all__ = ["apply_cuts", "cut_patterns", "fit_cuts"]
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,19 @@ def _quantiles_for(column: str, config: dict[str, Any]) -> tuple[float, float]:
     return low, high
 
 
+def cut_patterns(config: dict[str, Any]) -> list[str]:
+    """The fnmatch patterns of ``config["features"]`` (the per-feature tail cuts)."""
+    return list(config.get("features") or {})
+
+
 def fit_cuts(
     train: pd.DataFrame, columns: list[str], config: dict[str, Any]
 ) -> dict[str, list[float]]:
     """Thresholds ``column → [lo, hi]`` at the configured quantiles of the training split.
 
     Quantile 0 and 1 give no cut on that side (``-inf`` / ``inf``); zero-padded entries of
-    absent objects (value exactly 0) are left out of the quantiles and never cut.
+    absent objects (value exactly 0) and NaN (a derived observable of an event that lacks its
+    objects) are left out of the quantiles and never cut.
 
     Arguments:
         train: the training split table.
@@ -47,7 +53,7 @@ def fit_cuts(
         if low == 0.0 and high == 1.0:
             continue
         values = train[column].to_numpy(np.float64)
-        values = values[values != 0.0]
+        values = values[(values != 0.0) & ~np.isnan(values)]
         if values.size == 0:
             continue
         lo = float(np.quantile(values, low)) if low > 0 else -np.inf
@@ -59,7 +65,7 @@ def fit_cuts(
 def apply_cuts(
     table: pd.DataFrame, cuts: dict[str, list[float]], *, name: str = "table"
 ) -> tuple[pd.DataFrame, float]:
-    """Remove events with any cut column outside its thresholds (zeros are kept).
+    """Remove events with any cut column outside its thresholds (zeros and NaN are kept).
 
     Returns:
         The kept events and the fraction removed; the fraction is logged.
@@ -67,7 +73,7 @@ def apply_cuts(
     keep = np.ones(len(table), dtype=bool)
     for column, (lo, hi) in cuts.items():
         x = table[column].to_numpy(np.float64)
-        keep &= (x == 0.0) | ((x >= lo) & (x <= hi))
+        keep &= (x == 0.0) | np.isnan(x) | ((x >= lo) & (x <= hi))
     removed = 1.0 - keep.mean() if len(table) else 0.0
     if cuts:
         log.info(

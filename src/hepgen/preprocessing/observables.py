@@ -6,6 +6,7 @@ way an analysis would use them.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import re
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ __all__ = [
     "M_TOP",
     "M_W",
     "collections",
+    "derived_columns",
+    "derived_table",
     "lepton_pair",
     "observables",
 ]
@@ -211,3 +214,36 @@ def _pick_sum(vectors: list[vector.MomentumNumpy4D], chosen: np.ndarray) -> vect
         rows = np.arange(len(chosen))
         components[name] = stacked[rows, chosen[:, 0]] + stacked[rows, chosen[:, 1]]
     return vector.array(components)
+
+
+def derived_columns(table: pd.DataFrame, patterns: Iterable[str]) -> list[str]:
+    """Observables of :func:`observables` that a fnmatch pattern names but ``table`` lacks.
+
+    Lets a config refer to ``m_mumu``, ``pt_mumu``, ``mt`` or ``ht`` (e.g. in tail cuts) for
+    tables whose ntuples hold only the objects.
+
+    Arguments:
+        table: an event table (a few events suffice to learn which observables exist).
+        patterns: fnmatch patterns on column names.
+
+    Returns:
+        The matching observable names, in the order :func:`observables` gives them.
+    """
+    patterns = list(patterns)
+    if not patterns:
+        return []
+    available = observables(table.head(16)).columns
+    return [
+        name
+        for name in available
+        if name not in table.columns and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    ]
+
+
+def derived_table(table: pd.DataFrame, names: Iterable[str]) -> pd.DataFrame:
+    """The observables ``names`` of every event of ``table``, on its index (NaN where absent)."""
+    names = list(names)
+    if not names:
+        return pd.DataFrame(index=table.index)
+    derived = observables(table.reset_index(drop=True))[names]
+    return derived.set_index(table.index)
