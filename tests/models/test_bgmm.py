@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
+from hepgen.checkpoint import load_checkpoint, save_checkpoint
 from hepgen.errors import HepgenError
 from hepgen.models import build
-from hepgen.models.bgmm import BGMM, VAEBGMM, GaussianMixture
+from hepgen.models.bgmm import BGMM, VAEBGMM, AlphaVAEBGMM, GaussianMixture
 from hepgen.training import TrainConfig, train_model
 
 CONFIG = TrainConfig(epochs=2, batch_size=64, device="cpu", seed=2, checkpoint_every=0)
@@ -55,3 +56,65 @@ def test_latent_mixture_is_fitted_on_the_codes() -> None:
     z = model.sample_latent(20000, torch.Generator().manual_seed(0))
     assert z.mean(dim=0).numpy() == pytest.approx(mu.mean(dim=0).numpy(), abs=0.1 * mu.std().item())
     assert z.std(dim=0).numpy() == pytest.approx(mu.std(dim=0).numpy(), rel=0.1)
+
+
+AVAE_BGMM = {"latent": 2, "hidden": 16, "layers": 2, "alpha": 0.2, "components": 3}
+
+
+def _fitted_avae_bgmm() -> tuple[AlphaVAEBGMM, np.ndarray]:
+    x = _two_clusters(1024)
+    model = build("avae_bgmm", 2, AVAE_BGMM, seed=1)
+    assert isinstance(model, AlphaVAEBGMM)
+    train_model(model, x, x[:128], CONFIG)
+    return model, x
+
+
+def test_alpha_vae_mixture_is_fitted_on_the_codes_of_the_training_events() -> None:
+    model, x = _fitted_avae_bgmm()
+    assert model.encoder(torch.as_tensor(x[:5])).shape == (5, 2)  # means only: no learned sigma
+    mu = model.encoder(torch.as_tensor(x)).detach()
+    z = model.sample_latent(20000, torch.Generator().manual_seed(0))  # fitted by the training
+    assert z.mean(dim=0).numpy() == pytest.approx(mu.mean(dim=0).numpy(), abs=0.1 * mu.std().item())
+    assert z.std(dim=0).numpy() == pytest.approx(mu.std(dim=0).numpy(), rel=0.1)
+    # fitted again on the codes of the left cluster alone: the mixture follows the codes
+    left = torch.as_tensor(x[x[:, 0] < -0.5])
+    model.prepare_sampling(left, seed=3)
+    z = model.sample_latent(20000, torch.Generator().manual_seed(0))
+    codes = mu[x[:, 0] < -0.5]
+    assert z.mean(dim=0).numpy() == pytest.approx(
+        codes.mean(dim=0).numpy(), abs=0.1 * mu.std().item()
+    )
+    assert z.std(dim=0).numpy() == pytest.approx(codes.std(dim=0).numpy(), rel=0.15)
+    events = model.sample(500, torch.Generator().manual_seed(1))
+    z = model.sample_latent(500, torch.Generator().manual_seed(1))
+    torch.testing.assert_close(events, model.decode(z).detach())
+
+
+def test_alpha_vae_mixture_survives_a_weights_only_checkpoint(tmp_path) -> None:
+    model, _ = _fitted_avae_bgmm()
+    path = tmp_path / "model.pt"
+    info = {"training": {"epochs": 2}, "history": [], "features": ["a", "b"]}
+    save_checkpoint(path, model, type="avae_bgmm", params=AVAE_BGMM, **info)
+    state = torch.load(path, weights_only=True)  # tensors and plain values only
+    assert isinstance(state, dict)
+    loaded, meta = load_checkpoint(path)
+    assert isinstance(loaded, AlphaVAEBGMM) and meta["params"]["alpha"] == 0.2
+    assert loaded.mixture.means.shape == model.mixture.means.shape
+    expected = model.sample(300, torch.Generator().manual_seed(2))
+    again = loaded.sample(300, torch.Generator().manual_seed(2))
+    torch.testing.assert_close(again, expected, rtol=0, atol=0)
+
+
+def test_unfitted_alpha_vae_mixture_refuses_to_sample() -> None:
+    model = build("avae_bgmm", 2, AVAE_BGMM)
+    with pytest.raises(HepgenError, match="model type 'avae_bgmm' has no fitted Gaussian mixture"):
+        model.sample(3, torch.Generator())
+
+
+@pytest.mark.parametrize(
+    ("params", "key"),
+    [({"components": 0}, "components"), ({"alpha": 0.0}, "alpha"), ({"max_iter": 0}, "max_iter")],
+)
+def test_alpha_vae_mixture_refuses_bad_params(params: dict, key: str) -> None:
+    with pytest.raises(HepgenError, match=f"model type 'avae_bgmm': key '{key}' must be"):
+        build("avae_bgmm", 2, {**AVAE_BGMM, **params})

@@ -35,6 +35,7 @@ _CLASSES = {
     "bvae": ("vae", "BVAE"),
     "avae": ("vae", "AlphaVAE"),
     "vae_bgmm": ("bgmm", "VAEBGMM"),
+    "avae_bgmm": ("bgmm", "AlphaVAEBGMM"),
     "bgmm": ("bgmm", "BGMM"),
     "gan": ("gan", "GAN"),
     "flow": ("flow", "Flow"),

@@ -2,11 +2,12 @@
 
 The first two follow Otten et al., "Event generation and statistical sampling for physics with
 deep generative models and a density information buffer", arXiv:1901.00875; the alpha-VAE
-(noise added to the encoding) follows Balanzá García.
+(fixed Gaussian noise N(0, alpha) added to the encoding) follows Balanzá García, Experiment III.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -35,12 +36,15 @@ class VAE(GeneratorModule):
     params_type: ClassVar[type[ModelParams]] = VAEParams
     hparams: VAEParams
     takes_physics_loss: ClassVar[bool] = True
+    learns_sigma: ClassVar[bool] = True
+    """Whether the encoder outputs a log-variance beside each mean (width 2 latent, else latent)."""
 
     def __init__(self, features: int, params: VAEParams | None = None) -> None:
         params = params or self.params_type()
         super().__init__(features, params)
         width = {"hidden": params.hidden, "layers": params.layers}
-        self.encoder = ResidualMLP(features, 2 * params.latent, **width)
+        outputs = (2 if self.learns_sigma else 1) * params.latent
+        self.encoder = ResidualMLP(features, outputs, **width)
         self.decoder = ResidualMLP(params.latent, features, **width)
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -60,10 +64,6 @@ class VAE(GeneratorModule):
         if self.physics_loss is not None:
             draws["prior"] = torch.randn(shape, generator=generator, device=x.device)
         return draws
-
-    def perturb(self, z: Tensor, noise: Mapping[str, Tensor]) -> Tensor:
-        """Hook on the reparametrised codes (n, latent) before decoding; identity here."""
-        return z
 
     def kl(self, mu: Tensor, logvar: Tensor, z: Tensor, eps: Tensor) -> Tensor:
         """KL divergence of q(z|x) = N(mu, sigma) to the prior N(0, 1) per event, shape (n,).
@@ -89,7 +89,7 @@ class VAE(GeneratorModule):
         mu, logvar = self.encode(x)
         eps = noise["eps"].to(mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
-        recon = self.decode(self.perturb(z, noise))
+        recon = self.decode(z)
         mse = (recon.float() - x.float()).pow(2).mean(dim=-1)
         return mse, self.kl(mu, logvar, z, eps), recon, mu
 
@@ -225,30 +225,25 @@ class BVAE(VAE):
         super()._load_from_state_dict(state_dict, prefix, *args)
 
 
-class AlphaVAE(BVAE):
-    """alpha-VAE (Balanzá García): Gaussian noise N(0, alpha) is added to the encoding.
+class AlphaVAE(VAE):
+    """alpha-VAE (Balanzá García, Experiment III): a fixed Gaussian noise N(0, alpha) is the variator.
 
-    In training the decoder sees z = mu + sigma * eps + alpha * eta, eta ~ N(0, 1), so it
-    learns to decode a neighbourhood of each code; sampling uses exactly that latent density
-    around the buffered training encodings: z = mu_i + sigma_i * eps + alpha * eta.
+    The encoder outputs only the means mu(x), shape (n, latent); the reparametrisation is
+    z = mu(x) + alpha * eps, eps ~ N(0, 1), with no learned width. The loss keeps the beta-VAE's
+    ``(1 - beta) * MSE + beta * KL`` with KL(N(mu, alpha^2) || N(0, 1)), whose only trainable
+    part is beta * mu^2 / 2: it holds the codes' scale against the fixed noise alpha, which
+    sets how finely the decoder resolves them. Sampling decodes z ~ N(0, 1), as the VAE does.
     """
 
     model_type: ClassVar[str] = "avae"
     params_type: ClassVar[type[ModelParams]] = AlphaVAEParams
     hparams: AlphaVAEParams
+    takes_physics_loss: ClassVar[bool] = (
+        False  # not among the types the config lets add a mass loss
+    )
+    learns_sigma: ClassVar[bool] = False
 
-    def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
-        """``eps`` of the reparametrisation and ``eta`` of the encoding noise, each (n, latent)."""
-        draws = super().noise(x, generator)
-        draws["eta"] = torch.randn(draws["eps"].shape, generator=generator, device=x.device)
-        return draws
-
-    def perturb(self, z: Tensor, noise: Mapping[str, Tensor]) -> Tensor:
-        """z + alpha * eta, eta ~ N(0, 1), shape (n, latent)."""
-        return z + self.hparams.alpha * noise["eta"].to(z.dtype)
-
-    def sample_latent(self, n: int, generator: torch.Generator) -> Tensor:
-        """Draw latent points (n, latent) with the training noise around buffer entries."""
-        mu, sigma = self.buffer_draw(n, generator)
-        width = torch.sqrt(sigma.pow(2) + self.hparams.alpha**2)
-        return mu + width * torch.randn(mu.shape, generator=generator, device=mu.device)
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Means mu (n, latent) of x (n, d) and the fixed log-variance 2 log(alpha), same shape."""
+        mu = self.encoder(x)
+        return mu, torch.full_like(mu, 2.0 * math.log(self.hparams.alpha))
