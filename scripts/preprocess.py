@@ -13,6 +13,7 @@ from hepgen.preprocessing import (
     split_table,
 )
 from hepgen.preprocessing.observables import derived_columns, derived_table
+from hepgen.preprocessing.streaming import StreamOptions, fit_streaming, write_row_groups
 from hepgen.provenance import provenance
 from hepgen.seeds import derive_seed
 
@@ -37,13 +38,24 @@ removed = {}
 for name, part in cut_on.items():
     kept, removed[name] = apply_cuts(part, cuts, name=name)
     parts[name] = kept.drop(columns=derived)
-transform.fit(parts["train"])
+stream = StreamOptions.from_dict(params.stream)
 for name, part in parts.items():
     log.info("split %s: %d events", name, len(part))
-    write_table(part, snakemake.output[name])  # noqa: F821
+    if stream is None:
+        write_table(part, snakemake.output[name])  # noqa: F821
+    else:  # row groups of bounded size, for streamed training
+        write_row_groups(part, snakemake.output[name], stream.row_group)  # noqa: F821
+fitted = {}
+if stream is None:
+    transform.fit(parts["train"])
+else:  # one pass over the written training split through a bounded sample
+    seed = derive_seed(params.seed, "transform sample")
+    train_path = snakemake.output.train  # noqa: F821
+    fitted["stream"] = fit_streaming(transform, train_path, stream.reservoir, seed=seed)
 transform.save(
     snakemake.output.transform,  # noqa: F821
     split={name: len(part) for name, part in parts.items()},
     tail_cuts={"thresholds": cuts, "removed_fraction": removed},
     provenance=provenance(params.config, params.seed),
+    **fitted,
 )

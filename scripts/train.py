@@ -4,6 +4,7 @@ import dataclasses
 import time
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -16,6 +17,18 @@ from hepgen.preprocessing import Transform
 from hepgen.provenance import provenance
 from hepgen.training import TrainConfig, state_path_for, train_model
 from hepgen.training.mass_loss import MassMMD
+from hepgen.training.stream import EventStream, transform_prepare
+
+
+def training_events(
+    path: str, transform: Transform, config: TrainConfig
+) -> tuple[pd.DataFrame | EventStream, np.ndarray | None]:
+    """The training split in memory with its weights, or streamed (``training.stream_buffer``)."""
+    if config.stream_buffer:
+        stream = EventStream(path, transform_prepare(transform), buffer=config.stream_buffer)
+        return stream, None
+    table = pd.read_parquet(path)
+    return table, table["weight"].to_numpy() if "weight" in table else None
 
 
 def main(smk: Any) -> None:
@@ -28,9 +41,9 @@ def main(smk: Any) -> None:
     log = script_logging(smk.log[0] if smk.log else None)
     torch.set_num_threads(max(1, int(smk.threads)))
     transform = Transform.load(smk.input.transform)
-    train_table = pd.read_parquet(smk.input.train)
     val_table = pd.read_parquet(smk.input.val)
     config = TrainConfig.from_dict({**smk.params.training, "seed": smk.params.seed})
+    train, weights = training_events(smk.input.train, transform, config)
     model = build(
         smk.params.model_type, len(transform.features), smk.params.params, seed=smk.params.seed
     )
@@ -38,15 +51,15 @@ def main(smk: Any) -> None:
         mmd = smk.params.mmd
         model.physics_loss = MassMMD(transform, mmd["objects"], mmd.get("weight", 1.0))
         log.info("adding the MMD² of %d masses: %s", len(model.physics_loss.combinations), mmd)
-    log.info("training %s on %d events with %s", smk.params.model_type, len(train_table), config)
+    log.info("training %s on %d events with %s", smk.params.model_type, len(train), config)
     state = state_path_for(smk.output.model)
     start = time.perf_counter()
     history = train_model(
         model,
-        transform.forward(train_table),
+        train if isinstance(train, EventStream) else transform.forward(train),
         transform.forward(val_table),
         config,
-        weights=train_table["weight"].to_numpy() if "weight" in train_table else None,
+        weights=weights,
         val_weights=val_table["weight"].to_numpy() if "weight" in val_table else None,
         state_path=state,
     )

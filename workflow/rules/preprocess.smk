@@ -21,6 +21,7 @@ rule preprocess_split:
         transforms=config["preprocess"]["transforms"],
         tail_cuts=lambda w: tail_cuts_for(w.dataset),
         phi=config["preprocess"].get("phi"),
+        stream=config["preprocess"].get("stream"),
         dataset=ingest_spec,
         representation=lambda w: representation_kind(w.dataset),
         phi_seed=lambda w: seed_for("phi", w.dataset),

@@ -95,6 +95,9 @@ class EventStream:
         self.events = sum(self.groups)
         self.weight_mean = 1.0
 
+    def __len__(self) -> int:
+        return self.events
+
     def read(self, group: int) -> Chunk:
         """Row group ``group`` prepared: events float32 (g, d), weights divided by their mean."""
         x, w = self.prepare(self.file.read_row_group(group).to_pandas())
