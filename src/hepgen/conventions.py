@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BJETS", "JETS", "LATENT_TYPES", "LEPTONS", "has_latent_space"]
+__all__ = ["BJETS", "JETS", "LATENT_TYPES", "LEPTONS", "PHOTONS", "has_latent_space"]
 
 #: Lepton collection names and their flavour symbol in observable names (``m_mumu``, ``m_ee``).
 LEPTONS = {
@@ -19,6 +19,8 @@ LEPTONS = {
 #: Jet collection names; those in :data:`BJETS` are b-tagged by construction.
 JETS = frozenset({"jet", "j", "bjet", "b"})
 BJETS = frozenset({"bjet", "b"})
+#: Photon collection names.
+PHOTONS = frozenset({"photon", "gamma", "ph", "a"})
 #: Model types with an encoder ``encode(x) -> (mu, logvar)`` and a latent space; any other
 #: type whose name contains ``vae`` counts as well (see :func:`has_latent_space`).
 LATENT_TYPES = frozenset(

@@ -147,3 +147,37 @@ def test_tail_cuts_on_derived_observables_keep_events_without_them(dimuon) -> No
     assert (kept["m_mumu"].dropna() <= cuts["m_mumu"][1]).all()
     assert (kept["mt"] <= cuts["mt"][1]).all()
     assert 0.10 < removed < 0.15  # about 10 % by m_ll, 5 % by m_T, partly the same events
+
+
+def test_a_photon_with_two_leptons_gives_the_z_gamma_system(dimuon) -> None:
+    events = dimuon(500, 3)
+    rng = np.random.default_rng(3)
+    photon = vector.array(
+        {
+            "pt": rng.uniform(15.0, 80.0, 500),
+            "eta": rng.uniform(-2.0, 2.0, 500),
+            "phi": rng.uniform(-np.pi, np.pi, 500),
+            "mass": np.zeros(500),
+        }
+    )
+    events = events.assign(**_columns("photon", 1, photon))
+    events.loc[7, ["photon1_pt", "photon1_eta", "photon1_phi", "photon1_e"]] = 0.0  # none
+    obs = observables(events)
+    mu1 = vector.array(
+        {
+            f: events[f"mu1_{c}"]
+            for f, c in zip(("pt", "eta", "phi", "E"), ("pt", "eta", "phi", "e"), strict=True)
+        }
+    )
+    mu2 = vector.array(
+        {
+            f: events[f"mu2_{c}"]
+            for f, c in zip(("pt", "eta", "phi", "E"), ("pt", "eta", "phi", "e"), strict=True)
+        }
+    )
+    expected = (mu1 + mu2 + photon).mass
+    keep = np.arange(500) != 7
+    np.testing.assert_allclose(obs["m_mumua"][keep], expected[keep], rtol=1e-9)
+    assert (obs["m_mumua"][keep] > obs["m_mumu"][keep]).all()  # a photon adds mass
+    assert np.isnan(obs.loc[7, ["m_mumua", "pt_mumua", "dr_mumua"]]).all()
+    assert obs.loc[7, "m_mumu"] > 0

@@ -41,6 +41,7 @@ _MET = {
 }
 _OBJECT_COLUMN = re.compile(r"^([a-z]+?)(\d+)_([a-z]+)$")
 _PAIRS = {"mumu": r"\mu\mu", "ee": "ee", "tautau": r"\tau\tau", "ll": r"\ell\ell"}
+_PAIRS.update({f"{pair}a": rf"{text}\gamma" for pair, text in _PAIRS.items()})
 _PAIR_QUANTITIES = {
     "m": ("$m_{{{pair}}}$", "GeV"),
     "pt": ("$p_T^{{{pair}}}$", "GeV"),

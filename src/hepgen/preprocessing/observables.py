@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import vector
 
-from hepgen.conventions import BJETS, JETS, LEPTONS
+from hepgen.conventions import BJETS, JETS, LEPTONS, PHOTONS
 
 __all__ = [
     "BJETS",
@@ -82,6 +82,10 @@ def observables(table: pd.DataFrame, *, min_pt: float = MIN_PT) -> pd.DataFrame:
     the two leading leptons (``<pair>`` is e.g. ``mumu``, see :func:`lepton_pair`); with
     ``met``/``met_phi`` the transverse mass ``mt`` of the leading lepton and the missing
     momentum, ``sqrt(2 pT E_T^miss (1 - cos dphi))``.
+    Photons (collections in :data:`PHOTONS`) with two leptons: the mass ``m_<pair>a``,
+    transverse momentum ``pt_<pair>a`` and rapidity ``y_<pair>a`` of the two leading leptons
+    and the leading photon (the Z gamma system), and ``dr_<pair>a``, the separation of the
+    photon from the dilepton.
     Jets (collections in :data:`JETS`, merged and pT-ordered): ``ht`` (scalar sum of jet pT),
     ``m_j1`` (the leading jet's mass), ``n_jets`` (unless the table has ``n_jet``), ``dr_jj`` of the two leading jets, ``dr_lj`` of
     the leading lepton and jet, and hadronic W and top candidates among the :data:`MAX_JETS`
@@ -103,12 +107,16 @@ def observables(table: pd.DataFrame, *, min_pt: float = MIN_PT) -> pd.DataFrame:
     found = collections(table.columns)
     leptons = [p for p in found if p in LEPTONS]
     jets = [p for p in found if p in JETS]
+    photons = [p for p in found if p in PHOTONS]
     out: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         lep = _merged(table, leptons, found, min_pt) if leptons else None
         jet = _merged(table, jets, found, min_pt) if jets else None
         if lep is not None:
             out.update(_lepton_observables(table, lep, lepton_pair(leptons)))
+        if lep is not None and photons and lep["pt"].shape[1] >= 2:
+            photon = _merged(table, photons, found, min_pt)
+            out.update(_photon_observables(lep, photon, lepton_pair(leptons)))
         if jet is not None:
             out.update(_jet_observables(table, jet, lep))
     return pd.DataFrame(out, index=pd.RangeIndex(len(table)), dtype=np.float64)
@@ -157,6 +165,22 @@ def _lepton_observables(
         mt2 = 2.0 * pt * met * (1.0 - np.cos(phi - met_phi))
         out["mt"] = np.where(lep["present"][:, 0], np.sqrt(np.clip(mt2, 0.0, None)), np.nan)
     return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+
+
+def _photon_observables(
+    lep: dict[str, np.ndarray], photon: dict[str, np.ndarray], pair: str
+) -> dict[str, np.ndarray]:
+    both = lep["present"][:, 0] & lep["present"][:, 1] & photon["present"][:, 0]
+    dilepton = _vec(lep, 0) + _vec(lep, 1)
+    gamma = _vec(photon, 0)
+    total = dilepton + gamma
+    name = f"{pair}a"
+    return {
+        f"m_{name}": np.where(both, total.mass, np.nan),
+        f"pt_{name}": np.where(both, total.pt, np.nan),
+        f"y_{name}": np.where(both, total.rapidity, np.nan),
+        f"dr_{name}": np.where(both, dilepton.deltaR(gamma), np.nan),
+    }
 
 
 def _jet_observables(
