@@ -45,7 +45,7 @@ def test_three_players_and_a_discriminator_that_learns(clusters) -> None:
         "discriminator",
     }
     history = train_model(model, clusters[:2048], clusters[2048:], CONFIG)
-    assert {"feat", "d_loss", "g_loss", "d_grad"} <= set(history[0])
+    assert {"match", "kl", "d_loss", "d_real", "d_recon", "d_gen", "d_grad"} <= set(history[0])
     x = torch.as_tensor(clusters[2048:])
     with torch.no_grad():
         fake = model.sample(len(x), torch.Generator().manual_seed(0))

@@ -294,23 +294,36 @@ class CFMParams(ModelParams):
 
 @dataclass(frozen=True)
 class AdversarialParams(ModelParams):
-    """The discriminator's hyperparameters, shared by every VAE+D variant.
+    """The discriminator's hyperparameters, shared by every VAE+D variant (Stevenson (2022)).
+
+    The defaults are Stevenson's Algorithm 2: the discriminator D learns real (label 1)
+    against reconstructed and generated (label 0) events by binary cross-entropy,
+    ``Loss_disc``; the decoder minimises ``gamma * Loss_recon - Loss_disc`` and the encoder
+    ``KL + gamma * Loss_recon``, where ``Loss_recon`` compares D's outputs (probabilities) at
+    each event and its reconstruction.
 
     Attributes:
-        gamma: weight of the feature-matching loss |D_l(x) - D_l(x_rec)|^2 in the encoder
-            and decoder losses (Larsen et al., arXiv:1512.09300).
-        adversarial: weight of the generator term -log D(x_rec) - log D(x_gen) in the
-            decoder loss.
+        match: what ``Loss_recon`` compares: ``"output"`` (Algorithm 2: the squared difference
+            of D's probabilities) or ``"features"`` (the mean squared difference of D's last
+            hidden layer, the feature matching of Larsen et al., arXiv:1512.09300).
+        gamma: weight of ``Loss_recon`` in the encoder and decoder losses.
+        beta: weight of the KL term in the encoder loss (1 in Algorithm 2).
+        adversarial: weight of ``-Loss_disc`` in the decoder loss (1 in Algorithm 2).
+        mse: weight of the data-space MSE |x - x_rec|^2 added to the encoder and decoder
+            losses; 0 (Algorithm 2) leaves the reconstruction to D.
         d_hidden: width of the discriminator.
         d_layers: hidden layers of the discriminator.
-        penalty: R1 penalty weight at real events (arXiv:1801.04406); 0 switches it off.
+        penalty: R1 penalty weight at real events (arXiv:1801.04406); 0 (Algorithm 2) is off.
     """
 
+    match: str = field(default="output", metadata={"choices": ("output", "features")})
     gamma: float = field(default=1.0, metadata={"min": 0.0})
-    adversarial: float = field(default=0.01, metadata={"min": 0.0})
+    beta: float = field(default=1.0, metadata={"min": 0.0})
+    adversarial: float = field(default=1.0, metadata={"min": 0.0})
+    mse: float = field(default=0.0, metadata={"min": 0.0})
     d_hidden: int = field(default=128, metadata={"min": 1})
     d_layers: int = field(default=3, metadata={"min": 1})
-    penalty: float = field(default=1.0, metadata={"min": 0.0})
+    penalty: float = field(default=0.0, metadata={"min": 0.0})
 
 
 @dataclass(frozen=True)
@@ -353,21 +366,41 @@ class VAENFDParams(AdversarialParams, VAENFParams):
 
 @dataclass(frozen=True)
 class CopulaVAEParams(VAEParams):
-    """Hyperparameters of the copula VAE: those of the beta-VAE and the quantile table size.
+    """Hyperparameters of the copula VAE (Stevenson (2022)): a VAE on the latent cube U(0, 1)^k.
 
     Attributes:
-        knots: empirical quantiles stored per latent coordinate.
+        uniformity: weight of the sliced Wasserstein distance between the batch's codes
+            Phi(mu) and uniform draws, which pushes the aggregate posterior to U(0, 1)^k.
+        projections: random directions of that distance per batch, besides the k axes.
+        phase: what a training step updates: ``"joint"`` (encoder and decoder on one loss),
+            ``"separate"`` (both, each on its own loss: the encoder on the uniformity of its
+            codes, the decoder on reconstructing the events from the detached codes),
+            ``"encoder"`` or ``"decoder"`` (that player alone, on its separate loss; the
+            other one has no optimiser and keeps its weights).
+        knots: empirical quantiles per latent coordinate of the sampling copula.
     """
 
     model_type: ClassVar[str] = "copula_vae"
+    uniformity: float = field(default=1.0, metadata={"min": 0.0})
+    projections: int = field(default=16, metadata={"min": 0})
+    phase: str = field(
+        default="joint", metadata={"choices": ("joint", "separate", "encoder", "decoder")}
+    )
     knots: int = field(default=1024, metadata={"min": 2})
 
 
 @dataclass(frozen=True)
 class CopulaVAEDParams(AdversarialParams, CopulaVAEParams):
-    """Hyperparameters of the copula VAE+D: those of the copula VAE and of the discriminator."""
+    """Hyperparameters of the copula VAE+D: those of the copula VAE and of the discriminator.
+
+    Attributes:
+        phase: ``"joint"`` (Algorithm 2 with the uniformity in the encoder loss) or
+            ``"separate"`` (the encoder learns the uniformity alone, the decoder Algorithm 2's
+            decoder loss on the detached codes); the three players always step together.
+    """
 
     model_type: ClassVar[str] = "copula_vae_d"
+    phase: str = field(default="joint", metadata={"choices": ("joint", "separate")})
 
 
 PARAMS: dict[str, type[ModelParams]] = {

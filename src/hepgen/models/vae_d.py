@@ -1,9 +1,18 @@
-"""VAE+D: a beta-VAE with a discriminator on reconstructed and generated events.
+"""VAE+D: a VAE with a discriminator on real, reconstructed and generated events.
 
-Stevenson (2022) adds to the event VAE the discriminator of the VAE/GAN of Larsen et al.
-(arXiv:1512.09300): three players with three optimisers, and a gamma-weighted
-feature-matching loss in the discriminator's last hidden layer (Larsen et al., Algorithm 1;
-Stevenson (2022), Algorithm 2). The data-space MSE of the beta-VAE is kept.
+Stevenson (2022), Algorithm 2 (after the VAE/GAN of Larsen et al., arXiv:1512.09300): one
+forward pass gives the reconstruction x_rec of a batch x and events x_gen decoded from prior
+draws; the discriminator D scores all three. Three players, three optimisers:
+
+- discriminator: ``Loss_disc = BCE(D(x), 1) + BCE(D(x_rec), 0) + BCE(D(x_gen), 0)``;
+- decoder: ``gamma * Loss_recon - Loss_disc`` with ``Loss_recon = mean((D(x_rec) - D(x))^2)``
+  on D's outputs (probabilities);
+- encoder: ``KL + gamma * Loss_recon``, KL = -1/2 sum(1 + log sigma^2 - mu^2 - sigma^2).
+
+The options of :class:`~hepgen.models.params.AdversarialParams` depart from it on request:
+``match: features`` compares D's last hidden layer instead (Larsen et al.), ``mse`` adds the
+data-space MSE, ``penalty`` an R1 penalty; ``beta`` and ``adversarial`` weight KL and
+``-Loss_disc``.
 """
 
 from __future__ import annotations
@@ -15,20 +24,39 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from hepgen.models.gan import gradient_penalty, real_term
+from hepgen.models.gan import gradient_penalty
 from hepgen.models.layers import ResidualMLP
 from hepgen.models.params import AdversarialParams, ModelParams, VAEDParams
 from hepgen.models.step import StepContext, adam
 from hepgen.models.vae import VAE, weighted_mean
 
-__all__ = ["AdversarialParams", "AdversarialVAE", "VAED", "VAEDParams"]
+__all__ = ["AdversarialParams", "AdversarialVAE", "VAED", "VAEDParams", "bce"]
+
+_PLAYERS = ("encoder", "decoder", "discriminator")
+
+
+def bce(logits: Tensor, label: float, weights: Tensor | None = None) -> Tensor:
+    """Binary cross-entropy of D's probabilities sigmoid(logits) (n,) against ``label``.
+
+    Arguments:
+        logits: discriminator outputs before the sigmoid, shape (n,).
+        label: 1.0 (real) or 0.0 (reconstructed, generated).
+        weights: per-event weights of mean 1, shape (n,), or ``None``.
+
+    Returns:
+        The (weighted) mean of -[label log p + (1 - label) log(1 - p)], a scalar.
+    """
+    target = torch.full_like(logits, label)
+    per_event = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    return weighted_mean(per_event, weights)
 
 
 class AdversarialVAE(VAE):
-    """A VAE with a discriminator and three optimisers (encoder, decoder, discriminator).
+    """A VAE with a discriminator and three optimisers (Stevenson (2022), Algorithm 2).
 
     Subclasses choose the latent law of the generated events seen in training
-    (:meth:`training_latent`, default: the sampling law) and call :meth:`add_discriminator`.
+    (:meth:`training_latent`, default: the sampling law), may add encoder terms
+    (:meth:`latent_terms`) and call :meth:`add_discriminator`.
     """
 
     limits: ClassVar[Mapping[str, float]] = {"d_loss": 1e4}
@@ -56,53 +84,87 @@ class AdversarialVAE(VAE):
             for name, (p, b) in groups.items()
         }
 
-    def training_latent(self, mu: Tensor, generator: torch.Generator | None) -> Tensor:
-        """Latent points (n, latent) of the generated events shown to D in training."""
+    def training_latent(self, n: int, generator: torch.Generator | None) -> Tensor:
+        """Latent points (n, latent) z_p of the generated events shown to D in training."""
+        return self.sample_latent(n, generator)
+
+    def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
+        """The VAE's draws for ``x`` (n, d) and ``generated`` (n, latent): the codes z_p."""
+        draws = super().noise(x, generator)
         with torch.no_grad():
-            return self.sample_latent(len(mu), generator)
+            draws["generated"] = self.training_latent(len(x), generator).to(x.device)
+        return draws
+
+    def latent_terms(
+        self, mu: Tensor, noise: Mapping[str, Tensor], weights: Tensor | None
+    ) -> dict[str, Tensor]:
+        """Extra encoder loss terms (name -> weighted scalar) of the means mu (n, latent)."""
+        return {}
+
+    def matched(self, x: Tensor, recon: Tensor, weights: Tensor | None) -> tuple[Tensor, ...]:
+        """``Loss_recon`` and D's logits (n,) at ``x`` and ``recon`` (both (n, d)).
+
+        ``match: output`` is Algorithm 2's mean of (sigmoid D(x_rec) - sigmoid D(x))^2;
+        ``match: features`` the mean over events and units of the squared difference of D's
+        last hidden layer (Larsen et al., arXiv:1512.09300).
+        """
+        h_real, h_rec = self.discriminator.hidden(x), self.discriminator.hidden(recon)
+        real, rec = (self.discriminator.out(h).squeeze(-1).float() for h in (h_real, h_rec))
+        if self.hparams.match == "features":
+            per_event = (h_rec.float() - h_real.float()).pow(2).mean(dim=-1)
+        else:
+            per_event = (torch.sigmoid(rec) - torch.sigmoid(real)).pow(2)
+        return weighted_mean(per_event, weights), real, rec
 
     def players(
-        self, x: Tensor, weights: Tensor | None, generator: torch.Generator | None
+        self, x: Tensor, noise: Mapping[str, Tensor], weights: Tensor | None = None
     ) -> dict[str, Tensor]:
         """The three players' losses on one forward graph for a batch ``x`` (n, d).
 
+        Arguments:
+            x: events, shape (n, d).
+            noise: the draws of :meth:`noise` for ``x``.
+            weights: per-event weights of mean 1, shape (n,); they weight every per-event
+                mean over the batch (not the generated events).
+
         Returns:
-            ``{"encoder", "decoder", "discriminator"}`` losses (without penalty) and the
-            parts ``loss`` (the beta-VAE objective), ``mse``, ``kl``, ``feat``, ``d_loss``,
-            ``g_loss``.
+            ``{"encoder", "decoder", "discriminator"}`` losses (without penalty) and the parts
+            ``loss`` (the encoder's), ``mse`` (data space), ``kl``, ``match`` (Loss_recon),
+            ``d_loss`` (Loss_disc) and its terms ``d_real``, ``d_recon``, ``d_gen``, plus those
+            of :meth:`latent_terms`.
         """
         hp = self.hparams
-        mse, kl, recon, mu = self.terms(x, self.noise(x, generator))
-        generated = self.decode(self.training_latent(mu, generator))
-        h_real, h_rec = self.discriminator.hidden(x), self.discriminator.hidden(recon)
-        feat = weighted_mean((h_real.float() - h_rec.float()).pow(2).mean(dim=-1), weights)
-        logits = [self.discriminator.out(h).squeeze(-1).float() for h in (h_real, h_rec)]
-        logits.append(self.discriminator(generated).squeeze(-1).float())
-        real, rec, gen = logits
-        d_loss = real_term(real, weights, wasserstein=False) + 0.5 * (
-            F.softplus(rec).mean() + F.softplus(gen).mean()
-        )
-        g_loss = 0.5 * (F.softplus(-rec).mean() + F.softplus(-gen).mean())
+        mse, kl, recon, mu = self.terms(x, noise)
+        generated = self.decode(noise["generated"].to(mu.dtype))
+        match, real, rec = self.matched(x, recon, weights)
+        gen = self.discriminator(generated).squeeze(-1).float()
+        d_real, d_recon, d_gen = bce(real, 1.0, weights), bce(rec, 0.0, weights), bce(gen, 0.0)
+        d_loss = d_real + d_recon + d_gen
         mse, kl = weighted_mean(mse, weights), weighted_mean(kl, weights)
-        vae = (1.0 - hp.beta) * mse + hp.beta * kl
+        extra = self.latent_terms(mu, noise, weights)
+        encoder = hp.beta * kl + hp.gamma * match + hp.mse * mse + sum(extra.values())
+        decoder = hp.gamma * match - hp.adversarial * d_loss + hp.mse * mse
         return {
-            "encoder": vae + hp.gamma * feat,
-            "decoder": (1.0 - hp.beta) * mse + hp.gamma * feat + hp.adversarial * g_loss,
+            "encoder": encoder,
+            "decoder": decoder,
             "discriminator": d_loss,
-            "loss": vae,
+            "loss": encoder,
             "mse": mse,
             "kl": kl,
-            "feat": feat,
+            "match": match,
             "d_loss": d_loss,
-            "g_loss": g_loss,
+            "d_real": d_real,
+            "d_recon": d_recon,
+            "d_gen": d_gen,
+            **extra,
         }
 
-    def loss(
-        self, x: Tensor, *, weights: Tensor | None = None, generator: torch.Generator | None = None
+    def loss_with_noise(
+        self, x: Tensor, noise: Mapping[str, Tensor], *, weights: Tensor | None = None
     ) -> dict[str, Tensor]:
-        """The loss parts on ``x`` (n, d); ``loss`` is the beta-VAE objective."""
-        parts = self.players(x, weights, generator)
-        return {k: v for k, v in parts.items() if k not in ("encoder", "decoder", "discriminator")}
+        """The loss parts on ``x`` (n, d) (see :meth:`players`); ``loss`` is the encoder's."""
+        parts = self.players(x, noise, weights)
+        return {k: v for k, v in parts.items() if k not in _PLAYERS}
 
     def train_step(
         self,
@@ -112,19 +174,20 @@ class AdversarialVAE(VAE):
         ctx: StepContext,
     ) -> dict[str, Tensor]:
         """One step of each of the three optimisers, all from the same forward pass."""
+        noise = self.noise(x, ctx.generator)
         with ctx.autocast():
-            parts = self.players(x, weights, ctx.generator)
-        penalty = x.new_zeros(())
+            parts = self.players(x, noise, weights)
+        d_total = parts["discriminator"]
         if self.hparams.penalty > 0:
             penalty = gradient_penalty(self.discriminator, x, target=None)
-        d_total = parts["discriminator"] + self.hparams.penalty * penalty
+            d_total = d_total + self.hparams.penalty * penalty
         *_, d_grad = ctx.update(
             (parts["encoder"], optimizers["encoder"]),
             (parts["decoder"], optimizers["decoder"]),
             (d_total, optimizers["discriminator"]),
         )
-        keep = ("loss", "mse", "kl", "feat", "d_loss", "g_loss")
-        return {**{k: parts[k].detach() for k in keep}, "d_grad": d_grad}
+        logged = {k: v.detach() for k, v in parts.items() if k not in _PLAYERS}
+        return {**logged, "d_grad": d_grad}
 
 
 class VAED(AdversarialVAE):
