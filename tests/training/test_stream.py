@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -193,3 +194,37 @@ def test_non_finite_events_name_their_row_group(tmp_path) -> None:
     stream = EventStream(tmp_path / "bad.parquet", columns_prepare(FEATURES), buffer=8)
     with pytest.raises(HepgenError, match="row group 1 .* NaN/inf values in feature column"):
         stream.scan(5, seed=0, features=5, owner="model type 'vae'", negative=False)
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        (
+            "training",
+            {"stream_buffer": -1},
+            "training.stream_buffer: -1 is less than the minimum of 0",
+        ),
+        (
+            "training",
+            {"stream_reservoir": 0},
+            "training.stream_reservoir: 0 is less than the minimum",
+        ),
+        (
+            "preprocess",
+            {"stream": {"reservoir": 10}},
+            "preprocess.stream.reservoir: 10 is less than",
+        ),
+        ("preprocess", {"stream": {"buffer": 10}}, "preprocess.stream: Additional properties"),
+    ],
+)
+def test_the_dry_run_names_a_bad_stream_key(section, values, message) -> None:
+    """The schema the dry run validates against refuses bad streaming keys by name."""
+    import yaml
+
+    from hepgen.config import validate_config
+
+    root = Path(__file__).resolve().parents[2]
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    config[section] |= values
+    with pytest.raises(HepgenError, match=f"config key {message}"):
+        validate_config(config, root / "workflow" / "schemas" / "config.schema.yaml")
