@@ -1,4 +1,5 @@
-"""Snakemake adapter: one trained model and everything that samples it → generator.pt."""
+"""Snakemake adapter: one trained model and everything that samples it (with its reweighting
+classifiers for a model with `refine`) → generator.pt."""
 
 import json
 from pathlib import Path
@@ -38,6 +39,7 @@ def main(smk: Any) -> None:
             "model": smk.wildcards.model,
             **provenance(p.config, p.seed),
         },
+        reweighter=smk.input.get("reweighter") or None,  # models with `refine` only
     )
 
 

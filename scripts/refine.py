@@ -1,4 +1,4 @@
-"""Snakemake adapter: reweight one model's samples against the validation split."""
+"""Snakemake adapter: reweight one model's samples against the validation split; keep the classifiers."""
 
 # No `from __future__` import: Snakemake's script directive puts its preamble first.
 import os
@@ -15,14 +15,16 @@ import pandas as pd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from hepgen.files import atomic_path  # noqa: E402
+from hepgen.generator import save_reweighter  # noqa: E402
 from hepgen.logs import script_logging  # noqa: E402
 from hepgen.preprocessing import Transform  # noqa: E402
 from hepgen.provenance import provenance  # noqa: E402
-from hepgen.reweighting import reweight  # noqa: E402
+from hepgen.reweighting import fit_reweighter  # noqa: E402
 
 
 def main(smk: Any) -> None:
-    """Weight the usable generated events (unusable ones get 0; evaluation excludes them)."""
+    """Weight the usable generated events (unusable ones get 0; evaluation excludes them) and
+    write the classifiers, which packaging puts into the generator file."""
     log = script_logging(smk.log[0] if smk.log else None)
     p = smk.params
     transform = Transform.load(smk.input.transform)
@@ -31,7 +33,7 @@ def main(smk: Any) -> None:
     truth = pd.read_parquet(smk.input.val)
     options = dict(p.options)
     with threadpool_limits(limits=max(1, int(smk.threads))):
-        weights, record = reweight(
+        weights, record, reweighter = fit_reweighter(
             truth,
             generated[usable],
             features=list(transform.columns),
@@ -48,6 +50,7 @@ def main(smk: Any) -> None:
     record["unusable"] = int(np.count_nonzero(~usable))
     with atomic_path(smk.output.samples) as tmp:
         generated.to_parquet(tmp, index=False)
+    save_reweighter(smk.output.reweighter, reweighter)
     info = json.loads(Path(smk.input.info).read_text())
     info["refine"] = record
     info["refine_provenance"] = provenance(p.config, p.seed)

@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -63,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Draw events in physical units (GeV, rad), repaired and held to the "
         "dataset's selection. .parquet: the event table (zero-padded objects); .root: a TTree "
         "in the dataset's input schema with a weight branch (sigma * efficiency / N in pb "
-        "where the cross section is known, else 1).",
+        "where the cross section is known, else 1). A generator with a reweighter (a model with "
+        "refine) adds the classifier weight, mean 1 over the drawn events: a weight column, and "
+        "a factor in the weight branch.",
     )
     sample.add_argument("path", help="a generator file (generator.pt)")
     sample.add_argument("-n", "--events", type=_positive, required=True, help="events to draw")
@@ -120,6 +123,8 @@ def _sample(args: argparse.Namespace) -> None:
     }
     start = time.perf_counter()
     batches = generator.iter_sample(args.events, **options)
+    if generator.reweighter is not None:
+        batches = _normalised(batches, output)
     if output.suffix.lower() == ".root":
         from hepgen.generator import event_weight
         from hepgen.io.writer import RootWriter
@@ -142,6 +147,38 @@ def _sample(args: argparse.Namespace) -> None:
         f"seed {generator.last_info['seed']}); removed {validity.get('removed', 0)}: "
         f"{ {k: v for k, v in validity.get('reasons', {}).items() if v} }"
     )
+
+
+def _normalised(batches: Iterator[Any], output: Path) -> Iterator[Any]:
+    """The batches with their ``weight`` column over its mean over all of them.
+
+    The batches are staged in a Parquet file beside ``output`` and read back row group by
+    row group, so memory stays bounded and the weights are :meth:`Generator.sample`'s.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hepgen.io import write_stream
+
+    total, count = [0.0], [0]
+
+    def staged(batch: Any) -> pa.Table:
+        total[0] += float(batch["weight"].sum())
+        count[0] += len(batch)
+        return pa.Table.from_pandas(batch, preserve_index=False)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{output.name}.", dir=output.parent) as folder:
+        stage = Path(folder) / "events.parquet"
+        write_stream(stage, (staged(b) for b in batches))
+        mean = total[0] / count[0] if count[0] else 1.0
+        if not mean > 0:
+            msg = "every drawn event got weight 0 (the reweighter finds no truth-like event)"
+            raise HepgenError(msg)
+        parquet = pq.ParquetFile(stage)
+        for group in range(parquet.num_row_groups):
+            table = parquet.read_row_group(group).to_pandas()
+            yield table.assign(weight=table["weight"].to_numpy() / mean)
 
 
 def metrics_path(path: str | os.PathLike) -> Path:
@@ -181,7 +218,21 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
         "training": training,
         "metrics": metrics,
         "metrics_file": os.fspath(found) if metrics is not None else None,
+        "reweighter": _reweighter_facts(generator.reweighter),
         "provenance": generator.provenance,
+    }
+
+
+def _reweighter_facts(reweighter: Any) -> dict[str, Any] | None:
+    """Folds, trees, clip and the refine stage's effective sample size, or ``None``."""
+    if reweighter is None:
+        return None
+    record = reweighter.record
+    return {
+        "folds": len(reweighter.classifiers),
+        "trees": sum(len(t.roots) for t in reweighter.classifiers),
+        "clip": reweighter.clip,
+        **{k: record.get(k) for k in ("ess", "ess_fraction", "clipped", "n_generated")},
     }
 
 
@@ -215,8 +266,21 @@ def _info(args: argparse.Namespace) -> None:
             floor = f" (floor {m['floor']:.3g})" if m.get("floor") is not None else ""
             value = f"{m['value']:.4g}" if isinstance(m["value"], int | float) else m["value"]
             lines.append(f"  {name}: {value}{err}{floor}")
+    lines.append(f"reweighter:  {_reweighter_line(facts['reweighter'])}")
     lines.append(f"provenance:  {json.dumps(facts['provenance'], default=str)}")
     print("\n".join(lines))
+
+
+def _reweighter_line(facts: dict[str, Any] | None) -> str:
+    if facts is None:
+        return "none (unweighted events)"
+    line = f"{facts['folds']}-fold boosted trees ({facts['trees']} trees), clip {facts['clip']:g}"
+    if facts.get("ess") is not None and facts.get("n_generated"):
+        line += (
+            f"; at refine time ESS {facts['ess']:.0f} of {facts['n_generated']} events "
+            f"({100 * facts['ess_fraction']:.1f} %), {facts['clipped']} clipped"
+        )
+    return line
 
 
 def _export(args: argparse.Namespace) -> None:

@@ -471,6 +471,11 @@ def export_onnx(generator: Any, path: str | os.PathLike) -> None:
             transform or ``None``) and ``.features`` (the d feature names).
         path: the ``.onnx`` file.
     """
+    if getattr(generator, "reweighter", None) is not None:
+        log.warning(
+            "the graph holds the network only: the refine classifier's event weights are not "
+            "part of it (hepgen sample and load_generator give them)"
+        )
     transform = generator.transform
     if transform is not None and (reason := physical_reason(transform)) is not None:
         log.info("the ONNX file gives transformed-space events only: %s", reason)

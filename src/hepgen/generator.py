@@ -21,7 +21,16 @@ key                       content
 ``conditions``            condition columns (``[]``: unconditional)
 ``training``              loop options and ``history`` (one row per epoch)
 ``provenance``            packaging and training provenance, dataset and model names
+``reweighter``            ``None``, or for a model with ``refine`` its k-fold classifiers as node
+                          tensors with the clip and the refine stage's record
+                          (:meth:`hepgen.weighting.Reweighter.to_state`; layout version 2)
 ========================  ======================================================================
+
+A reweighter makes :meth:`Generator.sample` return a ``weight`` column: the refine stage's
+w = min(p / (1 − p), clip) with p the mean of the k classifiers' probabilities, normalised to
+mean 1 over the events of each call (see :meth:`Generator.sample`). The refine stage writes
+the classifiers to ``models/<model>/reweighter.pt`` (:func:`save_reweighter`) and packaging
+folds that file into ``generator.pt``, so a refined model is still one generator file.
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from hepgen.models import build
 from hepgen.preprocessing import Transform
 from hepgen.preprocessing.repair import ObjectLayout
 from hepgen.sampling import iter_samples
+from hepgen.weighting import Reweighter
 
 __all__ = [
     "FORMAT",
@@ -56,15 +66,20 @@ __all__ = [
     "cross_section_record",
     "event_weight",
     "load_generator",
+    "load_reweighter",
+    "normalised",
     "save_generator",
+    "save_reweighter",
 ]
 
 log = logging.getLogger(__name__)
 
 FORMAT = "hepgen-generator"
 """Value of the ``format`` key of every generator file."""
-VERSION = 1
-"""Layout version this hepgen writes and reads."""
+VERSION = 2
+"""Layout version this hepgen writes and reads (1: before the optional ``reweighter``)."""
+REWEIGHTER_FORMAT = "hepgen-reweighter"
+"""Value of the ``format`` key of a ``reweighter.pt`` file (:func:`save_reweighter`)."""
 FORMATS = ("pandas", "awkward", "numpy")
 """What :meth:`Generator.sample` can return."""
 
@@ -92,6 +107,7 @@ def save_generator(
     *,
     cross_section: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
+    reweighter: Reweighter | str | os.PathLike | None = None,
 ) -> None:
     """Write the generator file of one trained model to ``path`` atomically.
 
@@ -102,8 +118,18 @@ def save_generator(
         dataset: the dataset's config entry (``files`` and ``simulate`` are left out).
         cross_section: keys of :data:`_CROSS_SECTION`; missing ones are stored as ``None``.
         provenance: e.g. ``{"dataset": ..., "model": ..., "config_hash": ...}``.
+        reweighter: the refine stage's classifiers (a :class:`Reweighter` or its
+            ``reweighter.pt``), or ``None`` for a model without ``refine``.
     """
     model, meta = load_checkpoint(checkpoint)
+    if reweighter is not None and not isinstance(reweighter, Reweighter):
+        reweighter = load_reweighter(reweighter)
+    if reweighter is not None and reweighter.features != list(transform.columns):
+        msg = (
+            f"the reweighter was fitted on the columns {reweighter.features}, but the "
+            f"transform has {list(transform.columns)}"
+        )
+        raise HepgenError(msg)
     if list(transform.features) != meta["features"]:
         msg = (
             f"checkpoint {os.fspath(checkpoint)} was trained on features {meta['features']}, "
@@ -131,9 +157,46 @@ def save_generator(
         ),
     }
     payload["cross_section"] = _plain(payload["cross_section"], "cross_section")
+    payload["reweighter"] = None if reweighter is None else _tensors(reweighter.to_state())
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-    log.info("wrote %s generator %s", meta["type"], path)
+    log.info(
+        "wrote %s generator %s%s", meta["type"], path, " with its reweighter" if reweighter else ""
+    )
+
+
+def save_reweighter(path: str | os.PathLike, reweighter: Reweighter) -> None:
+    """Write the refine stage's classifiers to ``path`` atomically (tensors and plain values)."""
+    payload = {"format": REWEIGHTER_FORMAT, "version": 1, **_tensors(reweighter.to_state())}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_reweighter(path: str | os.PathLike) -> Reweighter:
+    """Read a file of :func:`save_reweighter` (``weights_only=True``)."""
+    name = os.fspath(path)
+    try:
+        payload = torch.load(name, weights_only=True, map_location="cpu")
+    except Exception as err:  # torch raises many types for files it cannot unpickle
+        reason = ": ".join([type(err).__name__, *str(err).strip().splitlines()[:1]])
+        msg = f"{name} is not a hepgen reweighter file ({reason})"
+        raise HepgenError(msg) from err
+    found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+    if found != REWEIGHTER_FORMAT:
+        msg = f"{name}: expected format {REWEIGHTER_FORMAT!r}, found {found!r}"
+        raise HepgenError(msg)
+    return Reweighter.from_state(payload)
+
+
+def _tensors(value: Any) -> Any:
+    """``value`` with NumPy arrays as CPU tensors and everything else plain (:func:`_plain`)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.array(value, copy=True))
+    if isinstance(value, Mapping):
+        return {str(k): _tensors(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_tensors(v) for v in value]
+    return _plain(value, "reweighter")
 
 
 def _read(path: str | os.PathLike) -> dict[str, Any]:
@@ -191,7 +254,13 @@ def load_generator(path: str | os.PathLike) -> Generator:
     if list(transform.features) != list(payload["features"]):
         msg = f"{name}: the transform's features {transform.features} are not the model's {payload['features']}"
         raise HepgenError(msg)
-    return Generator(model.eval(), transform, spec, payload, name)
+    reweighter = None
+    if payload.get("reweighter") is not None:
+        try:
+            reweighter = Reweighter.from_state(payload["reweighter"])
+        except HepgenError as err:
+            raise HepgenError(f"{name}: {err}") from err
+    return Generator(model.eval(), transform, spec, payload, name, reweighter)
 
 
 class Generator:
@@ -208,6 +277,8 @@ class Generator:
             (with ``history``) and ``provenance`` as stored.
         last_validity: the validity record of the last draw (see :meth:`sample`).
         last_info: the last draw's seed, rate (events/s), device and validity.
+        reweighter: the refine stage's classifiers (:class:`hepgen.weighting.Reweighter`), or
+            ``None``: a model without ``refine`` draws unweighted events.
     """
 
     def __init__(
@@ -217,8 +288,10 @@ class Generator:
         spec: DatasetSpec,
         payload: Mapping[str, Any],
         path: str,
+        reweighter: Reweighter | None = None,
     ) -> None:
         self.model, self.transform, self.spec, self.path = model, transform, spec, path
+        self.reweighter = reweighter
         self.features = list(payload["features"])
         self.columns = list(transform.columns)
         self.type, self.params = payload["type"], payload["params"]
@@ -245,6 +318,9 @@ class Generator:
     ) -> Iterator[pd.DataFrame]:
         """Yield the events of :meth:`sample` batch by batch as event tables (bounded memory).
 
+        With a :attr:`reweighter`, each table has a ``weight`` column: min(p / (1 − p), clip)
+        over the refine stage's normalisation (:attr:`Reweighter.norm`), mean 1 in expectation
+        but not exactly per batch; :meth:`sample` rescales it to mean 1 over its events.
         ``last_validity`` and ``last_info`` are set once the last batch has been consumed.
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
@@ -297,6 +373,12 @@ class Generator:
                 a float64 array (events, len(columns)).
             max_removed_fraction: raise :class:`HepgenError` when more than this fraction
                 of ``n`` is removed (1.0: never).
+
+        A generator with a :attr:`reweighter` (a model with ``refine``) adds a ``weight``
+        column (a field of the awkward records; the last column of the NumPy array): the
+        refine stage's w = min(p / (1 − p), clip), p the mean of its k classifiers'
+        probabilities, normalised to mean 1 over the events this call returns (so weights of
+        two calls differ by their normalisation). Without one there is no ``weight`` column.
         """
         if format not in FORMATS:
             msg = f"sample: format must be one of {list(FORMATS)}, found {format!r}"
@@ -304,18 +386,25 @@ class Generator:
         options = {"seed": seed, "batch_size": batch_size, "device": device}
         batches = list(self.iter_sample(n, max_removed_fraction=max_removed_fraction, **options))
         table = pd.concat(batches, ignore_index=True)
+        columns = list(self.columns)
+        if self.reweighter is not None:
+            table["weight"] = normalised(table["weight"].to_numpy(np.float64))
+            columns += [] if "weight" in columns else ["weight"]
         if format == "awkward":
             from hepgen.io.writer import to_awkward
 
             return to_awkward(table, self.spec)
         if format == "numpy":
-            return table[self.columns].to_numpy(np.float64)
+            return table[columns].to_numpy(np.float64)
         return table
 
     def _postprocess(self, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         """:meth:`Transform.postprocess`, then the dataset's object selection."""
         table, validity = self.transform.postprocess(table)
         table, removed = apply_selection(table, self.spec)
+        if self.reweighter is not None:
+            ratio = self.reweighter.ratio(table) if len(table) else np.empty(0)
+            table = table.assign(weight=ratio / self.reweighter.norm)
         if removed:
             validity = {
                 **validity,
@@ -402,6 +491,17 @@ def apply_selection(table: pd.DataFrame, spec: DatasetSpec) -> tuple[pd.DataFram
     if removed:
         table = table[keep_events].reset_index(drop=True)
     return table, removed
+
+
+def normalised(weights: np.ndarray) -> np.ndarray:
+    """``weights`` (n,) over their mean: mean 1, as the refine stage normalises."""
+    if not len(weights):
+        return weights
+    mean = weights.mean()
+    if not mean > 0:
+        msg = "every drawn event got weight 0 (the reweighter finds no truth-like event)"
+        raise HepgenError(msg)
+    return weights / mean
 
 
 def event_weight(cross_section: dict[str, Any], events: int) -> float:

@@ -11,6 +11,10 @@ generated events are split into k folds, and the classifier that weights fold i 
 the truth and the other k − 1 folds. The truth is the validation split, never the test
 split (the evaluation judges the weighted sample on it) and never the training split (a
 model that copies training events would otherwise be rewarded).
+
+:func:`fit_reweighter` also returns the k classifiers as plain arrays
+(:class:`hepgen.weighting.Reweighter`): the generator file of a refined model carries them and
+weights the events it draws with every fold's classifier (none of them saw those events).
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ import pandas as pd
 
 from hepgen.errors import HepgenError
 from hepgen.metrics.classifier import make_classifier
-from hepgen.metrics.inputs import absent_as_nan, as_table, check_finite, column_weights
-from hepgen.preprocessing.observables import observables
+from hepgen.metrics.inputs import column_weights
+from hepgen.weighting import Reweighter, classifier_inputs, trees_from_sklearn
 
-__all__ = ["DEFAULTS", "effective_sample_size", "refine_options", "reweight"]
+__all__ = ["DEFAULTS", "effective_sample_size", "fit_reweighter", "refine_options", "reweight"]
 
 log = logging.getLogger(__name__)
 WHAT = "reweighting"
@@ -83,11 +87,33 @@ def reweight(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-event weights of the generated events, mean 1, from k-fold classifiers.
 
+    The weights and record of :func:`fit_reweighter`, without the classifiers.
+    """
+    weights, info, _ = fit_reweighter(
+        truth, generated, features=features, seed=seed, folds=folds, clip=clip,
+        classifier=classifier,
+    )  # fmt: skip
+    return weights, info
+
+
+def fit_reweighter(
+    truth: pd.DataFrame,
+    generated: pd.DataFrame,
+    *,
+    features: Sequence[str],
+    seed: int,
+    folds: int = 5,
+    clip: float = 20.0,
+    classifier: Mapping[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, Any], Reweighter]:
+    """Per-event weights of the generated events, mean 1, and the k fitted classifiers.
+
     The classifier (:func:`hepgen.metrics.classifier.make_classifier`, boosted trees) sees
     the physical ``features`` and the physics observables of each event, with absent objects'
-    columns missing, as the evaluation's two-sample test does. Truth events keep their
-    ``weight`` column (if any) and, as a class, the total weight of the generated events the
-    fold is fitted on, so that p / (1 − p) needs no correction for the class sizes.
+    columns missing (:func:`hepgen.weighting.classifier_inputs`), as the evaluation's
+    two-sample test does. Truth events keep their ``weight`` column (if any) and, as a class,
+    the total weight of the generated events the fold is fitted on, so that p / (1 − p)
+    needs no correction for the class sizes.
 
     Arguments:
         truth: the validation split, physical units, ``n`` rows.
@@ -100,8 +126,10 @@ def reweight(
         classifier: ``HistGradientBoostingClassifier`` options, ``max_iter`` among them.
 
     Returns:
-        ``(weights (m,), info)``: finite weights >= 0 with mean 1, and ``{"folds", "clip",
-        "clipped", "ess", "ess_fraction", "max_weight", "n_truth", "n_generated"}``.
+        ``(weights (m,), info, reweighter)``: finite weights >= 0 with mean 1; ``{"folds",
+        "clip", "clipped", "ess", "ess_fraction", "max_weight", "n_truth", "n_generated"}``;
+        and the k classifiers as a :class:`hepgen.weighting.Reweighter` that weights new
+        events (every fold's classifier, probabilities averaged).
     """
     if len(generated) < 2 * folds or len(truth) < 2 * folds:
         msg = (
@@ -109,10 +137,12 @@ def reweight(
             f"found {len(truth)} truth and {len(generated)} generated events"
         )
         raise HepgenError(msg)
-    obs = {"truth": observables(truth), "generated": observables(generated)}
-    names = [n for n in obs["truth"].columns if n in obs["generated"].columns]
-    x_truth = _inputs(truth, obs["truth"][names], features, "truth (validation split)")
-    x_gen = _inputs(generated, obs["generated"][names], features, "generated")
+    x_truth, names = classifier_inputs(truth, features, role="truth (validation split)")
+    x_gen, gen_names = classifier_inputs(generated, features, role="generated")
+    keep = [i for i, name in enumerate(names) if name in gen_names]
+    names = [names[i] for i in keep]
+    x_truth = x_truth[:, keep]
+    x_gen = x_gen[:, [gen_names.index(name) for name in names]]
     w_truth, w_gen = column_weights(truth, generated, "weight", metric=WHAT)
     w_truth = np.ones(len(truth)) if w_truth is None else w_truth
     w_gen = np.ones(len(generated)) if w_gen is None else w_gen
@@ -121,6 +151,7 @@ def reweight(
     rng = np.random.default_rng(seed)
     fold = rng.permutation(len(generated)) % folds
     p = np.empty(len(generated))
+    fitted = []
     for k in range(folds):
         fit = fold != k
         balance = w_gen[fit].sum() / w_truth.sum()
@@ -133,6 +164,8 @@ def reweight(
         )
         model.fit(x[:, informative], y, sample_weight=w)
         p[~fit] = model.predict_proba(x_gen[~fit][:, informative])[:, 1]
+        columns = [name for name, used in zip(names, informative, strict=True) if used]
+        fitted.append(trees_from_sklearn(model, columns))
     with np.errstate(divide="ignore"):
         ratio = p / (1.0 - p)
     clipped = int(np.count_nonzero(ratio > clip))
@@ -142,7 +175,8 @@ def reweight(
             f"{WHAT}: every generated event got weight 0 (the classifier finds no truth-like event)"
         )
         raise HepgenError(msg)
-    weights = weights / weights.mean()
+    norm = float(weights.mean())
+    weights = weights / norm
     ess = effective_sample_size(weights)
     info = {
         "folds": folds,
@@ -158,14 +192,5 @@ def reweight(
         "reweighted %d events with %d-fold classifiers: %d clipped at %g, effective sample size "
         "%.0f (%.1f %%)", len(weights), folds, clipped, clip, ess, 100 * info["ess_fraction"],
     )  # fmt: skip
-    return weights, info
-
-
-def _inputs(
-    table: pd.DataFrame, obs: pd.DataFrame, features: Sequence[str], role: str
-) -> np.ndarray:
-    """Features and observables ``obs`` of ``table``, (n, d + k), absent objects' columns NaN."""
-    values = as_table(table, features=list(features), metric=WHAT, role=role)
-    check_finite(values, metric=WHAT, role=role)
-    columns = [*features, *obs.columns]
-    return absent_as_nan(np.column_stack([values.to_numpy(), obs.to_numpy()]), columns)
+    reweighter = Reweighter(list(features), fitted, float(clip), norm, dict(info))
+    return weights, info, reweighter

@@ -70,6 +70,15 @@ def _refined_models():
 
 
 REFINED = _refined_models()
+
+
+def reweighter_for(wildcards):
+    """The refine stage's classifiers of a model with `refine` (packaged with it), else none."""
+    if f"{wildcards.model}+rw" not in REFINED:
+        return []
+    return f"results/{wildcards.dataset}/models/{wildcards.model}/reweighter.pt"
+
+
 # Everything evaluated and plotted: every model's samples and every reweighted sample.
 SAMPLES = [*MODELS, *REFINED]
 

@@ -1,6 +1,7 @@
 # Packages one trained model into results/<dataset>/models/<model>/generator.pt: the network,
 # the fitted transform, the dataset's input description and its cross section, which
-# `hepgen sample` and `hepgen.load_generator` use without the workflow.
+# `hepgen sample` and `hepgen.load_generator` use without the workflow; for a model with
+# `refine` also the refine stage's classifiers, so the generator draws weighted events.
 rule package_model:
     input:
         model="results/{dataset}/models/{model}/model.pt",
@@ -17,6 +18,7 @@ rule package_model:
             if "simulate" in dataset_config(w)
             else []
         ),
+        reweighter=reweighter_for,
     output:
         generator="results/{dataset}/models/{model}/generator.pt",
     log:
