@@ -25,7 +25,15 @@ from hepgen.models.layers import ResidualMLP
 from hepgen.models.params import GANParams
 from hepgen.models.step import StepContext, adam
 
-__all__ = ["GAN", "GANParams", "UniformPrior", "gradient_penalty", "real_term", "roth_penalty"]
+__all__ = [
+    "GAN",
+    "GANParams",
+    "UniformPrior",
+    "generator_network",
+    "gradient_penalty",
+    "real_term",
+    "roth_penalty",
+]
 
 
 def real_term(logits: Tensor, weights: Tensor | None, *, wasserstein: bool) -> Tensor:
