@@ -11,10 +11,11 @@ from representation_events import MUON, RULES, dimuon_events
 from small_models import loop_config
 
 from hepgen.checkpoint import save_checkpoint
-from hepgen.generator import save_generator
+from hepgen.generator import load_generator, save_generator, save_reweighter
 from hepgen.models import build
 from hepgen.preprocessing import Representation, Transform
 from hepgen.preprocessing.kinematics import to_cartesian
+from hepgen.reweighting import fit_reweighter
 from hepgen.training import train_model
 
 #: A dimuon dataset with up to two b-tagged jets, as the workflow's tiny config reads it.
@@ -59,6 +60,10 @@ CROSS_SECTION = {
 
 SMALL_BVAE = {"latent": 4, "hidden": 32, "layers": 2, "gamma": 0.05}
 
+#: Reweighting of the refined tiny generator: small classifiers with coarse bins (binning
+#: with sample weights takes most of a fit's time).
+REFINE = {"folds": 3, "clip": 20.0, "classifier": {"max_iter": 15, "max_bins": 15}}
+
 
 def dataset(**changes: object) -> dict:
     """A deep copy of :data:`DATASET` with top-level keys changed."""
@@ -93,9 +98,14 @@ def train_generator(
     entry: dict | None = None,
     cross_section: dict | None = CROSS_SECTION,
     epochs: int = 3,
+    refine: dict | None = None,
 ) -> Path:
     """Fit a transform on :func:`events`, train a small model, write ``model.pt`` and
-    ``generator.pt`` into ``directory``; returns the generator file."""
+    ``generator.pt`` into ``directory``; returns the generator file.
+
+    With ``refine`` (e.g. :data:`REFINE`) the model is refined as the workflow does it: 900
+    drawn events reweighted against 900 held-out :func:`events`, the classifiers written to
+    ``reweighter.pt`` and packaged into ``generator.pt``."""
     entry = entry or dataset()
     table = events()
     representation = Representation.from_config(entry, "ptetaphim", seed=11)
@@ -122,12 +132,16 @@ def train_generator(
         extra={"provenance": {"seed": 4}},
     )
     path = directory / "generator.pt"
-    save_generator(
-        path,
-        checkpoint,
-        transform,
-        entry,
-        cross_section=cross_section,
-        provenance={"dataset": "tiny", "model": type},
-    )
+    options = {"cross_section": cross_section, "provenance": {"dataset": "tiny", "model": type}}
+    save_generator(path, checkpoint, transform, entry, **options)
+    if refine is not None:
+        generated = load_generator(path).sample(900, seed=2, device="cpu")
+        truth = events(seed=6, n=900)
+        _, _, reweighter = fit_reweighter(
+            truth, generated, features=transform.columns, seed=3, **refine
+        )
+        save_reweighter(directory / "reweighter.pt", reweighter)
+        save_generator(
+            path, checkpoint, transform, entry, **options, reweighter=directory / "reweighter.pt"
+        )
     return path

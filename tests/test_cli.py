@@ -13,7 +13,11 @@ import pandas as pd
 import pytest
 import torch
 import uproot
-from generator_setup import CROSS_SECTION, train_generator
+from generator_setup import CROSS_SECTION, REFINE, train_generator
+
+from hepgen.cli import describe
+from hepgen.errors import HepgenError
+from hepgen.generator import load_generator
 
 HEPGEN = Path(sys.executable).parent / "hepgen"
 
@@ -32,6 +36,13 @@ def path(tmp_path_factory) -> Path:
     """A generator where the workflow puts one: results/<dataset>/models/<model>/generator.pt."""
     results = tmp_path_factory.mktemp("cli") / "results" / "tiny"
     return train_generator(results / "models" / "bvae")
+
+
+@pytest.fixture(scope="module")
+def refined(tmp_path_factory) -> Path:
+    """A refined model's generator where the workflow puts it."""
+    results = tmp_path_factory.mktemp("cli-refined") / "results" / "tiny"
+    return train_generator(results / "models" / "bvae", refine=REFINE)
 
 
 def test_sample_to_parquet_is_reproducible_and_in_physical_units(path, tmp_path):
@@ -65,6 +76,27 @@ def test_sample_to_root_reads_back_by_branch_name(path, tmp_path):
     np.testing.assert_allclose(arrays["weight"], sigma, rtol=1e-6)  # pb per drawn event
 
 
+def test_a_refined_generator_writes_the_classifier_weight(refined, tmp_path):
+    """Several batches: the weights are normalised over the whole draw, as sample() does."""
+    parquet, root = tmp_path / "w.parquet", tmp_path / "w.root"
+    options = ["-n", 1200, "--seed", 5, "--batch-size", 500, "--device", "cpu"]
+    hepgen("sample", refined, "-o", parquet, *options)
+    hepgen("sample", refined, "-o", root, *options)
+    table = pd.read_parquet(parquet)
+    expected = load_generator(refined).sample(1200, seed=5, batch_size=500, device="cpu")
+    pd.testing.assert_frame_equal(table.drop(columns="weight"), expected.drop(columns="weight"))
+    np.testing.assert_allclose(table["weight"], expected["weight"], rtol=1e-12)
+    assert table["weight"].mean() == pytest.approx(1.0, abs=1e-12) and table["weight"].std() > 0
+    branch = uproot.open(root)["events"]["weight"].array(library="np")
+    sigma = CROSS_SECTION["sigma_pb"] * CROSS_SECTION["efficiency"] / 1200
+    np.testing.assert_allclose(branch, sigma * table["weight"], rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == ["w.parquet", "w.root"]  # no staged files
+    text = hepgen("info", refined).stdout
+    assert "reweighter:  3-fold boosted trees" in text and "clip 20; at refine time ESS" in text
+    facts = describe(refined)["reweighter"]  # what `hepgen info --json` prints
+    assert facts["folds"] == 3 and 0 < facts["ess_fraction"] <= 1
+
+
 def hepgen_parquet(path: Path, tmp_path: Path) -> Path:
     out = tmp_path / "same.parquet"
     hepgen("sample", path, "-n", 2000, "-o", out, "--seed", 5)
@@ -85,7 +117,8 @@ def test_info_shows_the_model_training_metrics_and_provenance(path):
     facts = json.loads(hepgen("info", path, "--json").stdout)
     assert facts["cross_section"] == CROSS_SECTION and facts["metrics"]["classifier_auc"] == auc
     metrics.unlink()
-    assert "metrics:     none found at" in hepgen("info", path).stdout
+    text = hepgen("info", path).stdout
+    assert "metrics:     none found at" in text and "reweighter:  none" in text
 
 
 def test_export_writes_onnx(path, tmp_path):
@@ -100,6 +133,18 @@ def test_export_writes_onnx(path, tmp_path):
         assert output.stat().st_size > 1000
 
 
+def test_export_of_a_refined_generator_says_the_weights_stay_out(refined, tmp_path, caplog):
+    """`hepgen export` prints the warning as one line (`hepgen: ...`) on stderr."""
+    export = pytest.importorskip("hepgen.export")
+    with caplog.at_level("WARNING", logger="hepgen.export"):
+        try:
+            export.export_onnx(load_generator(refined), tmp_path / "bvae.onnx")
+        except HepgenError:
+            pass  # a type the exporter cannot handle: the warning comes first
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("event weights are not part of it" in w for w in warnings), warnings
+
+
 @pytest.mark.parametrize("command", ["sample", "info", "export"])
 def test_help_for_every_subcommand(command):
     result = hepgen(command, "--help")
@@ -109,7 +154,7 @@ def test_help_for_every_subcommand(command):
 def _bad(tmp_path: Path, path: Path) -> dict[str, tuple[list, str]]:
     payload = torch.load(path, weights_only=True)
     newer = tmp_path / "newer.pt"
-    torch.save({**payload, "version": 2}, newer)
+    torch.save({**payload, "version": 3}, newer)
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
     exists = tmp_path / "exists.root"
@@ -126,7 +171,7 @@ def _bad(tmp_path: Path, path: Path) -> dict[str, tuple[list, str]]:
         ),
         "newer layout": (
             ["sample", newer, "-n", 10, "-o", out],
-            f"hepgen sample: error: {newer} has generator layout version 2; this hepgen reads version 1",
+            f"hepgen sample: error: {newer} has generator layout version 3; this hepgen reads version 2",
         ),
         "zero events": (
             ["sample", path, "-n", 0, "-o", out],

@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from generator_setup import CROSS_SECTION, events, train_generator
+from generator_setup import CROSS_SECTION, REFINE, events, train_generator
 
 import hepgen
+from hepgen import reweighting
 from hepgen.errors import HepgenError
 from hepgen.generator import FORMAT, VERSION, apply_selection, cross_section_record
 from hepgen.io import DatasetSpec
+from hepgen.weighting import classifier_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,6 +35,23 @@ def generator(path):
     return hepgen.load_generator(path)
 
 
+@pytest.fixture(scope="module")
+def refined(tmp_path_factory) -> tuple[Path, list]:
+    """A refined generator file and the refine stage's scikit-learn classifiers behind it."""
+    fitted = []
+
+    def keep(model, columns):
+        fitted.append((model, list(columns)))
+        return trees_from_sklearn(model, columns)
+
+    trees_from_sklearn = reweighting.trees_from_sklearn
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reweighting, "trees_from_sklearn", keep)
+        directory = tmp_path_factory.mktemp("refined") / "models" / "bvae"
+        path = train_generator(directory, refine=REFINE)
+    return path, fitted
+
+
 def readme_example() -> str:
     """The Python block of README's "Using a trained generator" section."""
     text = (ROOT / "README.md").read_text()
@@ -42,7 +61,7 @@ def readme_example() -> str:
 
 def test_the_file_holds_plain_values_and_tensors_only(path):
     payload = torch.load(path, weights_only=True)
-    assert payload["format"] == FORMAT and payload["version"] == VERSION == 1
+    assert payload["format"] == FORMAT and payload["version"] == VERSION == 2
     assert payload["type"] == "bvae" and payload["conditions"] == []
     assert payload["cross_section"] == CROSS_SECTION
     transform = json.loads(payload["transform"])
@@ -53,6 +72,52 @@ def test_the_file_holds_plain_values_and_tensors_only(path):
     assert all(isinstance(v, torch.Tensor) for v in payload["state_dict"].values())
     assert len(payload["training"]["history"]) == 3
     assert payload["provenance"]["training"] == {"seed": 4}
+    assert payload["reweighter"] is None
+
+
+def test_a_refined_file_holds_its_classifiers_as_tensors(refined):
+    path, fitted = refined
+    state = torch.load(path, weights_only=True)["reweighter"]
+    assert len(state["classifiers"]) == REFINE["folds"] == len(fitted)
+    assert state["clip"] == REFINE["clip"] and state["features"][:2] == ["mu1_pt", "mu1_eta"]
+    for trees, (model, columns) in zip(state["classifiers"], fitted, strict=True):
+        assert trees["columns"] == columns and len(trees["roots"]) == model.n_iter_
+        assert all(isinstance(v, torch.Tensor) for v in trees["nodes"].values())
+    assert state["record"]["n_generated"] > 800 and 0 < state["record"]["ess_fraction"] <= 1
+    assert hepgen.load_generator(path).reweighter.norm == pytest.approx(state["norm"])
+
+
+def test_refined_samples_carry_the_refine_stages_weights(refined):
+    """w = min(p / (1 - p), clip) normalised to mean 1, p the mean of the k classifiers."""
+    path, fitted = refined
+    generator = hepgen.load_generator(path)
+    table = generator.sample(600, seed=4, batch_size=250, device="cpu")
+    assert list(table.columns) == [*generator.columns, "weight"]
+    x, names = classifier_inputs(table, generator.transform.columns)
+    p = np.mean(
+        [m.predict_proba(x[:, [names.index(c) for c in columns]])[:, 1] for m, columns in fitted],
+        axis=0,
+    )
+    ratio = np.minimum(p / (1 - p), REFINE["clip"])
+    np.testing.assert_allclose(table["weight"], ratio / ratio.mean(), rtol=1e-10)
+    assert table["weight"].mean() == pytest.approx(1.0, abs=1e-12)
+    assert table["weight"].std() > 0.01 and (table["weight"] > 0).all()
+    numpy = generator.sample(600, seed=4, batch_size=250, device="cpu", format="numpy")
+    np.testing.assert_array_equal(numpy, table.to_numpy())  # weight: the last column
+    jagged = generator.sample(600, seed=4, batch_size=250, device="cpu", format="awkward")
+    np.testing.assert_array_equal(jagged.weight.to_numpy(), table["weight"].to_numpy())
+    batches = list(generator.iter_sample(600, seed=4, batch_size=250, device="cpu"))
+    streamed = np.concatenate([b["weight"].to_numpy() for b in batches])
+    np.testing.assert_allclose(streamed / streamed.mean(), table["weight"], rtol=1e-12)
+
+
+def test_an_unrefined_generator_draws_unweighted_events(generator, path, tmp_path):
+    assert generator.reweighter is None
+    assert "weight" not in generator.sample(200, seed=1, device="cpu").columns
+    payload = torch.load(path, weights_only=True)
+    older = tmp_path / "v1.pt"  # a file from before reweighters: version 1, no key
+    torch.save({**{k: v for k, v in payload.items() if k != "reweighter"}, "version": 1}, older)
+    assert hepgen.load_generator(older).reweighter is None
 
 
 def test_the_readme_example_draws_selected_events_in_gev(path, tmp_path, monkeypatch):
@@ -101,7 +166,7 @@ def test_a_newer_layout_and_other_files_are_refused_in_one_line(path, tmp_path):
     with pytest.raises(HepgenError) as err:
         hepgen.load_generator(newer)
     assert str(err.value) == (
-        f"{newer} has generator layout version 2; this hepgen reads version 1 "
+        f"{newer} has generator layout version 3; this hepgen reads version 2 "
         "(install a newer hepgen)"
     )
     checkpoint = path.parent / "model.pt"

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from hepgen.errors import HepgenError
-from hepgen.reweighting import effective_sample_size, refine_options, reweight
+from hepgen.reweighting import effective_sample_size, fit_reweighter, refine_options, reweight
 
 FEATURES = ["met", "met_phi"]
 
@@ -36,6 +36,26 @@ def test_weights_move_a_shifted_sample_onto_the_truth() -> None:
     assert info["ess"] == pytest.approx(effective_sample_size(weights))
     assert 0.2 < info["ess_fraction"] < 1.0
     assert info["n_truth"] == 4000 and info["n_generated"] == 8000
+
+
+def test_the_kept_classifiers_weight_new_events_onto_the_truth() -> None:
+    """What a refined generator file carries: every fold's classifier weights fresh events."""
+    truth = events(4000, 0.0, seed=1)
+    generated = events(8000, 0.25, seed=2)
+    weights, info, reweighter = fit_reweighter(
+        truth, generated, features=FEATURES, seed=3, folds=4, clip=20.0
+    )
+    np.testing.assert_array_equal(
+        weights, reweight(truth, generated, features=FEATURES, seed=3, folds=4, clip=20.0)[0]
+    )
+    assert len(reweighter.classifiers) == 4 and reweighter.record == info
+    assert reweighter.features == FEATURES and reweighter.clip == 20.0
+    assert reweighter.classifiers[0].columns[:2] == FEATURES
+    fresh = events(8000, 0.25, seed=12)
+    w = reweighter.ratio(fresh) / reweighter.norm  # normalised as at refine time
+    assert w.mean() == pytest.approx(1.0, abs=0.05)
+    target = np.log(truth["met"]).mean()
+    assert abs(np.average(np.log(fresh["met"]), weights=w) - target) < 0.05
 
 
 def test_equal_distributions_get_weights_near_one() -> None:
