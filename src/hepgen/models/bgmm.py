@@ -22,9 +22,9 @@ from hepgen.models.params import AlphaVAEBGMMParams, BGMMParams, VAEBGMMParams
 from hepgen.models.vae import VAE, AlphaVAE, draw_index
 
 __all__ = [
-    "BGMM",
     "AlphaVAEBGMM",
     "AlphaVAEBGMMParams",
+    "BGMM",
     "BGMMParams",
     "GaussianMixture",
     "VAEBGMM",

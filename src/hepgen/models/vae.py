@@ -238,9 +238,7 @@ class AlphaVAE(VAE):
     model_type: ClassVar[str] = "avae"
     params_type: ClassVar[type[ModelParams]] = AlphaVAEParams
     hparams: AlphaVAEParams
-    takes_physics_loss: ClassVar[bool] = (
-        False  # not among the types the config lets add a mass loss
-    )
+    takes_physics_loss: ClassVar[bool] = False  # the config adds mass losses to gan, vae only
     learns_sigma: ClassVar[bool] = False
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
