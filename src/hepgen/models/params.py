@@ -330,7 +330,7 @@ class AdversarialParams(ModelParams):
 
 @dataclass(frozen=True)
 class VAEDParams(AdversarialParams, VAEParams):
-    """Hyperparameters of VAE+D: those of the beta-VAE and of the discriminator."""
+    """Hyperparameters of VAE+D: those of the VAE and of the discriminator (``beta``: the latter's)."""
 
     model_type: ClassVar[str] = "vae_d"
 
@@ -361,7 +361,10 @@ class VAENFParams(VAEParams):
 
 @dataclass(frozen=True)
 class VAENFDParams(AdversarialParams, VAENFParams):
-    """Hyperparameters of VAE+NF+D: those of VAE+NF and of the discriminator."""
+    """Hyperparameters of VAE+NF+D: those of VAE+NF and of the discriminator.
+
+    ``beta`` is the discriminator's (1, Algorithm 2's KL weight), not VAE+NF's 1e-3.
+    """
 
     model_type: ClassVar[str] = "vae_nf_d"
 

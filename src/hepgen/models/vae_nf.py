@@ -2,7 +2,8 @@
 
 Stevenson (2022): the N(0, 1) prior of the event VAE is replaced by a rational-quadratic
 spline coupling flow (Durkan et al., arXiv:1906.04032) trained jointly through the KL term,
-and sampling draws z from that flow; VAE+NF+D adds the discriminator of VAE+D.
+and sampling draws z from that flow; VAE+NF+D adds the discriminator and the three-player
+training of VAE+D (Algorithm 2).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class VAENF(VAE):
 
 class VAENFD(AdversarialVAE, VAENF):
     """VAE+NF+D (Stevenson (2022)): flow prior, and generated events drawn from it face D.
+
+    Trained by Algorithm 2 (:mod:`hepgen.models.vae_d`); the flow prior is an encoder player,
+    fitted through the KL term of the encoder loss.
 
     Arguments:
         features: event features d.
