@@ -72,6 +72,11 @@ def test_what_the_evaluator_cannot_take_is_refused(fitted):
     broken = {**state, "nodes": {**state["nodes"], "left": state["nodes"]["left"] + 10**6}}
     with pytest.raises(HepgenError, match="tree nodes point outside"):
         Trees.from_state(broken)
+    nodes = state["nodes"]
+    back_to_the_root = np.where(nodes["leaf"], nodes["left"], 0)
+    looped = Trees.from_state({**state, "nodes": {**nodes, "left": back_to_the_root}})
+    with pytest.raises(HepgenError, match="the tree nodes form a cycle"):
+        looped.raw(labelled(50, seed=6)[0])
     with pytest.raises(HepgenError, match=r"expected inputs of shape \(n, 4\)"):
         Trees.from_state(state).raw(x[:, :2])
 

@@ -169,13 +169,19 @@ class Trees:
             rows = x[start : start + step]
             node = np.repeat(self.roots[:, None], len(rows), axis=1)  # (trees, events)
             event = np.arange(len(rows))[None, :]
-            while not (leaf := nodes["leaf"][node]).all():
+            for _ in range(len(nodes["leaf"]) + 1):  # a path visits each node at most once
+                leaf = nodes["leaf"][node]
+                if leaf.all():
+                    break
                 value = rows[event, nodes["feature"][node]]
                 go_left = np.where(
                     np.isnan(value), nodes["missing_left"][node], value <= nodes["threshold"][node]
                 )
                 step_to = np.where(go_left, nodes["left"][node], nodes["right"][node])
                 node = np.where(leaf, node, step_to)
+            else:
+                msg = f"{WHAT}: the tree nodes form a cycle; the stored trees are corrupt"
+                raise HepgenError(msg)
             raw = np.zeros(len(rows)) + self.baseline
             for leaves in nodes["value"][node]:  # tree by tree: sklearn's summation order
                 raw += leaves
