@@ -40,8 +40,7 @@ def test_the_evaluator_gives_sklearns_probabilities_with_missing_values(fitted):
     assert len(trees.roots) == fitted.n_iter_
     np.testing.assert_allclose(trees.proba(x), fitted.predict_proba(x)[:, 1], rtol=0, atol=1e-12)
     np.testing.assert_allclose(trees.raw(x), fitted._raw_predict(x)[:, 0], rtol=0, atol=1e-12)
-    small_chunks = trees.raw(x, chunk=1000)  # bounded memory: same scores
-    np.testing.assert_array_equal(small_chunks, trees.raw(x))
+    np.testing.assert_array_equal(trees.raw(x[:7]), trees.raw(x)[:7])  # events are independent
 
 
 def test_the_state_round_trips_through_plain_arrays(fitted):

@@ -149,44 +149,49 @@ class Trees:
         ):
             msg = f"{WHAT}: tree nodes point outside the {n} nodes or {len(self.columns)} inputs"
             raise HepgenError(msg)
+        self._lists = [self.nodes[k].tolist() for k in NODE_ARRAYS]  # fast scalar access
 
-    def raw(self, x: np.ndarray, *, chunk: int = 1 << 20) -> np.ndarray:
+    def raw(self, x: np.ndarray) -> np.ndarray:
         """Raw scores (n,): ``baseline`` plus each tree's leaf value, added in boosting order
         as scikit-learn's ``_raw_predict`` adds them.
 
         Arguments:
             x: (n, len(columns)) float64; NaN is a missing value.
-            chunk: bound on trees × events held at once (memory).
         """
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != len(self.columns):
             msg = f"{WHAT}: expected inputs of shape (n, {len(self.columns)}), found {x.shape}"
             raise HepgenError(msg)
-        nodes = self.nodes
-        out = np.empty(len(x))
-        step = max(1, chunk // max(1, len(self.roots)))
-        for start in range(0, len(x), step):
-            rows = x[start : start + step]
-            node = np.repeat(self.roots[:, None], len(rows), axis=1)  # (trees, events)
-            event = np.arange(len(rows))[None, :]
-            for _ in range(len(nodes["leaf"]) + 1):  # a path visits each node at most once
-                leaf = nodes["leaf"][node]
-                if leaf.all():
-                    break
-                value = rows[event, nodes["feature"][node]]
-                go_left = np.where(
-                    np.isnan(value), nodes["missing_left"][node], value <= nodes["threshold"][node]
-                )
-                step_to = np.where(go_left, nodes["left"][node], nodes["right"][node])
-                node = np.where(leaf, node, step_to)
-            else:
-                msg = f"{WHAT}: the tree nodes form a cycle; the stored trees are corrupt"
-                raise HepgenError(msg)
-            raw = np.zeros(len(rows)) + self.baseline
-            for leaves in nodes["value"][node]:  # tree by tree: sklearn's summation order
-                raw += leaves
-            out[start : start + len(rows)] = raw
-        return out
+        columns = [np.ascontiguousarray(x[:, j]) for j in range(x.shape[1])]
+        raw = np.zeros(len(x)) + self.baseline
+        leaf_values = np.empty(len(x))
+        for root in self.roots.tolist():  # tree by tree: sklearn's summation order
+            self._descend(root, np.arange(len(x)), columns, leaf_values)
+            raw += leaf_values
+        return raw
+
+    def _descend(
+        self, root: int, rows: np.ndarray, columns: list[np.ndarray], out: np.ndarray
+    ) -> None:
+        """Route ``rows`` from ``root`` to their leaves, writing each leaf's value into ``out``:
+        every node splits the events that reach it (left: ``x <= threshold``, or NaN where
+        ``missing_left``)."""
+        feature, threshold, missing_left, left, right, leaf, value = self._lists
+        stack = [(root, rows)]
+        for _ in range(len(leaf) + 1):  # each node is visited at most once
+            if not stack:
+                return
+            node, rows = stack.pop()
+            if leaf[node]:
+                out[rows] = value[node]
+                continue
+            x = columns[feature[node]][rows]
+            go_left = x <= threshold[node]
+            if missing_left[node]:
+                go_left |= np.isnan(x)
+            stack += [(left[node], rows[go_left]), (right[node], rows[~go_left])]
+        msg = f"{WHAT}: the tree nodes form a cycle; the stored trees are corrupt"
+        raise HepgenError(msg)
 
     def proba(self, x: np.ndarray) -> np.ndarray:
         """P(truth | x), (n,): the logistic function of :meth:`raw` (``predict_proba[:, 1]``)."""
