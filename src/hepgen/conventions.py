@@ -24,7 +24,18 @@ PHOTONS = frozenset({"photon", "gamma", "ph", "a"})
 #: Model types with an encoder ``encode(x) -> (mu, logvar)`` and a latent space; any other
 #: type whose name contains ``vae`` counts as well (see :func:`has_latent_space`).
 LATENT_TYPES = frozenset(
-    {"vae", "bvae", "avae", "vae_bgmm", "vae_d", "vae_nf", "vae_nf_d", "copula_vae", "copula_vae_d"}
+    {
+        "vae",
+        "bvae",
+        "avae",
+        "vae_bgmm",
+        "avae_bgmm",
+        "vae_d",
+        "vae_nf",
+        "vae_nf_d",
+        "copula_vae",
+        "copula_vae_d",
+    }
 )
 
 

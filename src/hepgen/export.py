@@ -6,20 +6,19 @@ standard normal draws N(0, 1) that the caller generates, and the output ``events
 the order of the checkpoint). The batch dimension is dynamic. What the k columns of ``noise``
 drive, per model type:
 
-* ``vae``, ``vae_d``: k = latent; the decoder of z = noise (the N(0, 1) prior,
+* ``vae``, ``vae_d``, ``avae``: k = latent; the decoder of z = noise (the N(0, 1) prior,
   arXiv:1901.00875).
 * ``vae_nf``, ``vae_nf_d``: k = latent; z is noise pushed through the inverse of the spline
   coupling flow prior (arXiv:1906.04032), then decoded.
 * ``copula_vae``, ``copula_vae_d``: k = latent; g = L noise with the Cholesky factor L of the
   fitted Gaussian copula, u = Phi(g), z the piecewise-linear empirical quantiles of the
   training codes at u (Stevenson (2022)), then decoded.
-* ``vae_bgmm``: k = latent + 1; Phi of the last column picks the mixture component by its
-  weight, z = mean_c + L_c noise[:, :latent], then decoded.
+* ``vae_bgmm``, ``avae_bgmm``: k = latent + 1; Phi of the last column picks the mixture
+  component by its weight, z = mean_c + L_c noise[:, :latent], then decoded.
 * ``bvae``: k = latent + 1; Phi of the last column picks a buffer entry i (uniformly, or by
   the training weight), z = mu_i + (alpha sigma_i + gamma) noise[:, :latent], then decoded
   (arXiv:1901.00875). The buffer (two floats per latent dimension and training event) is
   stored in the file.
-* ``avae``: as ``bvae`` with z = mu_i + sqrt(sigma_i^2 + alpha^2) noise[:, :latent].
 * ``gan``: k = latent; the generator G(noise).
 * ``flow``: k = d; noise pushed through the inverse of the spline coupling flow, splines
   included (arXiv:1906.04032).
@@ -82,7 +81,7 @@ log = logging.getLogger(__name__)
 PACKAGES = ("onnx", "onnxscript")
 
 _VAES = {"vae", "vae_d", "vae_nf", "vae_nf_d", "copula_vae", "copula_vae_d", "vae_bgmm"}
-_VAES |= {"bvae", "avae"}
+_VAES |= {"bvae", "avae", "avae_bgmm"}
 
 
 @dataclass
@@ -182,12 +181,11 @@ class _Mixture(nn.Module):
 
 
 class _Buffer(nn.Module):
-    """B-VAE / alpha-VAE latent sampling around buffered codes: (batch, m + 1) -> (batch, m)."""
+    """B-VAE latent sampling around buffered codes: (batch, m + 1) -> (batch, m)."""
 
     def __init__(self, model: GeneratorModule) -> None:
         super().__init__()
         hp = model.hparams
-        self.alpha = model.model_type == "avae"
         self.a, self.b = float(hp.alpha), float(getattr(hp, "gamma", 0.0))
         self.register_buffer("mu", model.buffer_mu.detach().clone())
         self.register_buffer("sigma", model.buffer_sigma.detach().clone())
@@ -196,8 +194,7 @@ class _Buffer(nn.Module):
     def forward(self, noise: Tensor) -> Tensor:
         index = _pick(noise[:, -1], len(self.mu), self.cdf)
         mu, sigma = self.mu.index_select(0, index), self.sigma.index_select(0, index)
-        width = (sigma.square() + self.a**2).sqrt() if self.alpha else self.a * sigma + self.b
-        return mu + width * noise[:, :-1]
+        return mu + (self.a * sigma + self.b) * noise[:, :-1]
 
 
 class _Copula(nn.Module):
@@ -254,7 +251,7 @@ def _unfitted(model: GeneratorModule, what: str) -> HepgenError:
 def _latent_sampler(model: GeneratorModule) -> tuple[nn.Module | None, int, str]:
     """The latent map of a VAE-family model, the noise width and what the noise drives."""
     kind, latent = model.model_type, model.hparams.latent
-    if kind in {"vae", "vae_d"}:
+    if kind in {"vae", "vae_d", "avae"}:
         return None, latent, f"z ~ N(0, 1)^{latent}, decoded"
     if kind in {"vae_nf", "vae_nf_d"}:
         return _Inverse(model.prior), latent, f"N(0, 1)^{latent} through the flow prior, decoded"
@@ -263,12 +260,12 @@ def _latent_sampler(model: GeneratorModule) -> tuple[nn.Module | None, int, str]
             raise _unfitted(model, "latent copula")
         sampler = _Copula(model.quantiles, model.copula_chol)
         return sampler, latent, f"N(0, 1)^{latent} through the Gaussian copula, decoded"
-    if kind == "vae_bgmm":
+    if kind in {"vae_bgmm", "avae_bgmm"}:
         if len(model.mixture.weights) == 0:
             raise _unfitted(model, "Gaussian mixture")
         text = f"N(0, 1)^{latent + 1}: Phi(last) picks the component, the rest its Gaussian"
         return _Mixture(model.mixture), latent + 1, text + ", decoded"
-    if len(model.buffer_mu) == 0:  # bvae, avae
+    if len(model.buffer_mu) == 0:  # bvae
         raise _unfitted(model, "density information buffer")
     text = f"N(0, 1)^{latent + 1}: Phi(last) picks a buffered code, the rest its Gaussian"
     return _Buffer(model), latent + 1, text + ", decoded"

@@ -24,6 +24,7 @@ SMALL = {
     "bvae": VAE_SMALL,
     "avae": VAE_SMALL,
     "vae_bgmm": {**VAE_SMALL, "components": 3, "max_iter": 20},
+    "avae_bgmm": {**VAE_SMALL, "components": 3, "max_iter": 20},
     "bgmm": {"components": 3, "max_iter": 20},
     "gan": {"latent": 3, "hidden": 16, "layers": 2},
     "flow": {"transforms": 2, "hidden": 16, "layers": 1, "bins": 4},
