@@ -76,7 +76,11 @@ def tail_ratio_replicas(pair: ReplicaPair, *, level: float = 0.99) -> np.ndarray
 
 def has_tail(truth: np.ndarray, w_truth: np.ndarray | None = None, *, level: float) -> bool:
     """Whether any truth event lies above the truth's ``level`` quantile (not so when the top
-    values of a discrete feature are all equal, e.g. a multiplicity fixed by the selection)."""
+    values of a discrete feature are all equal, e.g. a multiplicity fixed by the selection, nor
+    when the truth has no event with the column at all, e.g. an observable of a second lepton
+    that only the generated events hold)."""
+    if np.size(truth) == 0:
+        return False
     cut = np.quantile(truth, level, weights=w_truth, method="inverted_cdf")
     return bool(np.any(truth > cut))
 
