@@ -206,3 +206,16 @@ def test_per_object_metrics_compare_present_objects_only() -> None:
         > 5 * record["w1"]["features"]["jet1_pt"]["value"]
     )
     assert record["auc"]["value"] > 0.6  # the classifier still sees the whole event
+
+
+def test_an_observable_only_the_generated_events_have_is_reported_not_fatal(dimuon) -> None:
+    """Truth with one muon per event, a generator that adds a second one: m_mumu exists only
+    in the generated events (e.g. an optional second lepton); the evaluation still completes."""
+    truth, generated = dimuon(1600, 0), dimuon(1600, 1)
+    second = ["mu2_pt", "mu2_eta", "mu2_phi", "mu2_e"]
+    truth.loc[:, second] = 0.0  # zero padding: the truth never has a second muon
+    features = [c for c in truth.columns if c != "weight"]
+    result = evaluate(truth, generated, features=features, seed=4, options=OPTIONS)
+    assert result["observables"]["m_mumu"]["truth"] == 0.0
+    assert result["observables"]["m_mumu"]["generated"] > 0.99
+    assert "m_mumu" not in result["tail_99"]["observables"]
