@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from hepgen.errors import HepgenError
 from hepgen.models import build
 from hepgen.models.copula import normal_cdf, sliced_wasserstein
+from hepgen.models.step import StepContext
 
 SMALL = {"latent": 3, "hidden": 16, "layers": 2, "d_hidden": 8, "d_layers": 2}
 
@@ -100,3 +101,29 @@ def test_copula_vae_d_adds_the_uniformity_to_the_encoder_and_draws_uniform_codes
     assert parts["encoder"].item() == pytest.approx(expected.item(), rel=1e-5)
     with pytest.raises(HepgenError, match="phase"):
         build("copula_vae_d", 4, {**SMALL, "phase": "encoder"})
+
+
+def test_each_optimiser_steps_on_its_own_players_loss() -> None:
+    model = build("vae_d", 4, SMALL, seed=3)
+    x, weights, noise = fixed_batch(model)
+    expected = by_hand(model, x, weights, noise)
+    modules = {
+        "encoder": model.encoder,
+        "decoder": model.decoder,
+        "discriminator": model.discriminator,
+    }
+    grads = {
+        name: torch.autograd.grad(
+            expected[name], list(module.parameters()), allow_unused=True, retain_graph=True
+        )
+        for name, module in modules.items()
+    }
+    before = {name: [p.detach().clone() for p in m.parameters()] for name, m in modules.items()}
+    optimizers = model.optimizers(lr=1e-3, weight_decay=0.0)
+    ctx = StepContext("cpu", None, None, torch.Generator().manual_seed(6))  # fixed_batch's noise
+    model.train_step(x, weights, optimizers, ctx)
+    for name, module in modules.items():
+        for p, p0, g in zip(module.parameters(), before[name], grads[name], strict=True):
+            strong = g.abs() > 1e-5  # Adam's first step moves by -lr * sign(gradient)
+            step = (p.detach() - p0)[strong]
+            assert torch.equal(torch.sign(step), -torch.sign(g[strong])), name
