@@ -11,6 +11,7 @@ from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
 from hepgen.metrics.replicas import ReplicaPair, Replicas
+from hepgen.stats import EDGE_LEVELS, chi2_ndf_1d, edge_range, histogram_edges
 
 __all__ = [
     "MIN_EVENTS_BINNED",
@@ -27,46 +28,6 @@ __all__ = [
 
 #: Events each sample needs for a histogram comparison to mean something.
 MIN_EVENTS_BINNED = 10
-
-
-def histogram_edges(
-    values: np.ndarray, weights: np.ndarray | None = None, *, bins: int = 40
-) -> np.ndarray:
-    """Bin edges over the 0.5-99.5 % (weighted) quantile range of ``values``, narrowed for peaks.
-
-    The range is cut to at most 5 interquartile ranges beyond the quartiles, so a narrow
-    resonance on a long tail (m_ll at the Z pole) is resolved instead of filling one bin.
-    Integer-valued features with few distinct values (multiplicities) get one bin per integer.
-
-    Arguments:
-        values: the truth values, shape ``(n,)``.
-        weights: their weights, shape ``(n,)``, or ``None``.
-        bins: number of bins for continuous features.
-
-    Returns:
-        Increasing edges, shape ``(k + 1,)``.
-    """
-    distinct = np.unique(values)
-    if np.all(distinct == np.round(distinct)) and len(distinct) <= bins:
-        return np.arange(distinct[0] - 0.5, distinct[-1] + 1.0)
-    quartiles = np.quantile(values, EDGE_LEVELS, weights=weights, method="inverted_cdf")
-    return np.linspace(*edge_range(*quartiles), bins + 1)
-
-
-#: Quantile levels behind :func:`edge_range`: the 0.5 % and 99.5 % range, and the quartiles.
-EDGE_LEVELS = (0.005, 0.25, 0.75, 0.995)
-
-
-def edge_range(low, q1, q3, high) -> tuple[np.ndarray, np.ndarray]:
-    """The binned range from the quantiles at :data:`EDGE_LEVELS` (scalars or arrays).
-
-    The 0.5-99.5 % range is cut to at most 5 interquartile ranges beyond the quartiles, and
-    widened by 0.5 on each side where it is empty.
-    """
-    low = np.maximum(low, q1 - 5.0 * (q3 - q1))
-    high = np.minimum(high, q3 + 5.0 * (q3 - q1))
-    narrow = ~(high > low)
-    return np.where(narrow, low - 0.5, low), np.where(narrow, high + 0.5, high)
 
 
 def binned(
@@ -130,29 +91,6 @@ def separation_of_histograms(p: np.ndarray, q: np.ndarray) -> float:
     total = p + q
     used = total > 0
     return float(0.5 * np.sum((p[used] - q[used]) ** 2 / total[used]))
-
-
-def chi2_ndf_1d(
-    truth: np.ndarray,
-    generated: np.ndarray,
-    w_truth: np.ndarray | None = None,
-    w_generated: np.ndarray | None = None,
-    *,
-    bins: int = 40,
-) -> float:
-    """chi2/ndf of two normalised 1D histograms on the truth's edges (no input checks).
-
-    Returns NaN when fewer than two bins are filled.
-    """
-    edges = histogram_edges(truth, w_truth, bins=bins)
-    p, p_err = binned(truth, edges, w_truth)
-    q, q_err = binned(generated, edges, w_generated)
-    variance = p_err**2 + q_err**2
-    used = variance > 0
-    ndf = int(used.sum()) - 1
-    if ndf < 1:
-        return float("nan")
-    return float(np.sum((p[used] - q[used]) ** 2 / variance[used]) / ndf)
 
 
 def separation_power_replicas(pair: ReplicaPair, *, bins: int = 40) -> np.ndarray:

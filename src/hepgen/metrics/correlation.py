@@ -9,6 +9,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, as_table, check_events, check_finite, pair_weights
+from hepgen.stats import spearman_matrix, weighted_correlation, weighted_ranks
 
 __all__ = [
     "MIN_EVENTS_SPEARMAN",
@@ -21,42 +22,6 @@ __all__ = [
 METRIC = "Spearman correlation"
 #: Events each sample needs.
 MIN_EVENTS_SPEARMAN = 3
-
-
-def weighted_ranks(values: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Mid-ranks in units of weight: the weight below a value plus half the weight at it.
-
-    With unit weights these are the usual average ranks minus 1/2 (a shift that leaves
-    correlations unchanged); tied values share one rank.
-
-    Arguments:
-        values: shape ``(n,)``.
-        weights: shape ``(n,)`` or ``None``.
-
-    Returns:
-        Shape ``(n,)``.
-    """
-    distinct, inverse = np.unique(values, return_inverse=True)
-    at_value = np.bincount(inverse, weights=weights, minlength=len(distinct))
-    return (np.cumsum(at_value) - 0.5 * at_value)[inverse]
-
-
-def spearman_matrix(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """(Weighted) Spearman correlation matrix of the columns of ``x``.
-
-    The weighted Pearson correlation of the weighted mid-ranks; a constant column has
-    correlation 0 with every other column (and 1 with itself).
-
-    Arguments:
-        x: events, shape ``(n, d)``.
-        weights: shape ``(n,)`` or ``None``.
-
-    Returns:
-        Symmetric matrix of shape ``(d, d)`` with unit diagonal.
-    """
-    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=np.float64)
-    ranks = np.column_stack([weighted_ranks(column, weights) for column in x.T])
-    return _weighted_correlation(ranks, w)
 
 
 def spearman_replicas(x: np.ndarray, weights: np.ndarray | None, counts: np.ndarray) -> np.ndarray:
@@ -100,21 +65,8 @@ def spearman_replicas(x: np.ndarray, weights: np.ndarray | None, counts: np.ndar
             else:
                 below, through = cumulative[ties[j][0]], cumulative[ties[j][1]]
             ranks[j, orders[j]] = through - 0.5 * (through - below)
-        out[r] = _weighted_correlation(ranks.T, w)
+        out[r] = weighted_correlation(ranks.T, w)
     return out
-
-
-def _weighted_correlation(ranks: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted Pearson correlation of the columns of ``ranks`` (n, d), as in
-    :func:`spearman_matrix`."""
-    centred = ranks - np.average(ranks, axis=0, weights=w)
-    covariance = (centred * w[:, None]).T @ centred / w.sum()
-    scale = np.sqrt(np.diag(covariance))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        correlation = covariance / np.outer(scale, scale)
-    correlation[~np.isfinite(correlation)] = 0.0
-    np.fill_diagonal(correlation, 1.0)
-    return np.clip(correlation, -1.0, 1.0)
 
 
 def spearman_distance(

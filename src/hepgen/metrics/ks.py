@@ -10,41 +10,12 @@ from numpy.typing import ArrayLike
 
 from hepgen.metrics.inputs import Weights, column_pairs
 from hepgen.metrics.replicas import ReplicaPair
+from hepgen.stats import ks_1d, weighted_cdf
 
 __all__ = ["MIN_EVENTS_KS", "ks_1d", "ks_replicas", "ks_statistics", "weighted_cdf"]
 
 #: Events each sample needs.
 MIN_EVENTS_KS = 2
-
-
-def weighted_cdf(values: np.ndarray, weights: np.ndarray | None, at: np.ndarray) -> np.ndarray:
-    """Empirical (weighted) CDF of ``values`` evaluated at ``at``: ``P(X <= at)``.
-
-    Arguments:
-        values: shape ``(n,)``.
-        weights: shape ``(n,)`` or ``None``.
-        at: where to evaluate, shape ``(k,)``.
-
-    Returns:
-        Shape ``(k,)``, in ``[0, 1]``.
-    """
-    order = np.argsort(values, kind="stable")
-    w = np.ones(len(values)) if weights is None else weights[order]
-    cumulative = np.concatenate([[0.0], np.cumsum(w)])
-    cumulative /= cumulative[-1]
-    return cumulative[np.searchsorted(values[order], at, side="right")]
-
-
-def ks_1d(
-    truth: np.ndarray,
-    generated: np.ndarray,
-    w_truth: np.ndarray | None = None,
-    w_generated: np.ndarray | None = None,
-) -> float:
-    """``sup_x |F_truth(x) - F_generated(x)|`` of two 1D samples (no input checks)."""
-    grid = np.concatenate([truth, generated])
-    difference = weighted_cdf(truth, w_truth, grid) - weighted_cdf(generated, w_generated, grid)
-    return float(np.max(np.abs(difference)))
 
 
 def ks_replicas(pair: ReplicaPair) -> np.ndarray:

@@ -11,9 +11,8 @@ transformed space, the lowest winning:
 * ``spearman``: the mean absolute difference of the Spearman rank-correlation matrices
   (:func:`spearman_gap`); ``ks`` and ``spearman`` are Stevenson's comparisons.
 
-The training layer does not import :mod:`hepgen.metrics`; the chi2, KS and Spearman functions
-here compute the same numbers as :func:`hepgen.metrics.binned.chi2_ndf_1d`,
-:func:`hepgen.metrics.ks.ks_1d` and :func:`hepgen.metrics.correlation.spearman_matrix` (tested).
+The per-feature distances are those of :mod:`hepgen.stats`, which the reported metrics
+(:mod:`hepgen.metrics`) use too.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from torch import Tensor
 from hepgen.errors import HepgenError
 from hepgen.models.base import GeneratorModule
 from hepgen.seeds import derive_seed
-from hepgen.stats import wasserstein_1
+from hepgen.stats import chi2_ndf_1d, ks_1d, spearman_matrix, wasserstein_1
 from hepgen.training.state import Progress
 
 __all__ = [
@@ -100,16 +99,14 @@ def mean_ks(
     Returns:
         The mean of the d distances, each in [0, 1] for non-negative weights.
     """
-    wt = _weights(truth_weights, len(truth))
-    wg = _weights(generated_weights, len(generated))
-    values = np.concatenate([truth, generated]).astype(np.float64)
-    signed = np.concatenate([wt / wt.sum(), -wg / wg.sum()])
-    order = np.argsort(values, axis=0, kind="stable")
-    ordered = np.take_along_axis(values, order, axis=0)
-    gap = np.cumsum(signed[order], axis=0)
-    last_of_tie = np.ones(ordered.shape, dtype=bool)
-    last_of_tie[:-1] = ordered[1:] != ordered[:-1]
-    return float(np.mean(np.max(np.abs(np.where(last_of_tie, gap, 0.0)), axis=0)))
+    return float(
+        np.mean(
+            [
+                ks_1d(truth[:, j], generated[:, j], truth_weights, generated_weights)
+                for j in range(truth.shape[1])
+            ]
+        )
+    )
 
 
 def mean_chi2(
@@ -140,7 +137,7 @@ def mean_chi2(
         The mean chi2/ndf; NaN when no feature has two filled bins.
     """
     values = [
-        _chi2_ndf(truth[:, j], generated[:, j], truth_weights, generated_weights)
+        chi2_ndf_1d(truth[:, j], generated[:, j], truth_weights, generated_weights, bins=CHI2_BINS)
         for j in range(truth.shape[1])
     ]
     values = [v for v in values if not math.isnan(v)]
@@ -171,7 +168,9 @@ def spearman_gap(
     d = truth.shape[1]
     if d < 2:
         return 0.0
-    gap = np.abs(_spearman(generated, generated_weights) - _spearman(truth, truth_weights))
+    gap = np.abs(
+        spearman_matrix(generated, generated_weights) - spearman_matrix(truth, truth_weights)
+    )
     return float(gap.sum() / (d * (d - 1)))
 
 
@@ -182,71 +181,6 @@ DISTANCES: dict[str, Distance] = {
     "spearman": spearman_gap,
 }
 """The sampled selection criteria by ``training.select_by`` name."""
-
-
-def _weights(weights: np.ndarray | None, n: int) -> np.ndarray:
-    return np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-
-
-def _chi2_ndf(
-    truth: np.ndarray, generated: np.ndarray, wt: np.ndarray | None, wg: np.ndarray | None
-) -> float:
-    """chi2/ndf of one feature (n,) against (m,), binned as :func:`mean_chi2` says."""
-    edges = _edges(truth.astype(np.float64), wt)
-    p, p_var = _fractions(truth, edges, wt)
-    q, q_var = _fractions(generated, edges, wg)
-    variance = p_var + q_var
-    used = variance > 0
-    ndf = int(used.sum()) - 1
-    if ndf < 1:
-        return math.nan
-    return float(np.sum((p[used] - q[used]) ** 2 / variance[used]) / ndf)
-
-
-def _edges(values: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Bin edges (k + 1,) of one truth feature, as in :func:`mean_chi2`."""
-    distinct = np.unique(values)
-    if len(distinct) <= CHI2_BINS and np.all(distinct == np.round(distinct)):
-        return np.arange(distinct[0] - 0.5, distinct[-1] + 1.0)
-    if weights is not None and np.any(weights < 0):
-        weights = None
-    levels = (0.005, 0.25, 0.75, 0.995)
-    low, q1, q3, high = np.quantile(values, levels, weights=weights, method="inverted_cdf")
-    low, high = max(low, q1 - 5.0 * (q3 - q1)), min(high, q3 + 5.0 * (q3 - q1))
-    if not high > low:
-        low, high = low - 0.5, high + 0.5
-    return np.linspace(low, high, CHI2_BINS + 1)
-
-
-def _fractions(
-    values: np.ndarray, edges: np.ndarray, weights: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Fraction of the weight per bin (k,) and its variance (k,), flow in the edge bins."""
-    k = len(edges) - 1
-    index = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, k - 1)
-    w = _weights(weights, len(values))
-    total = w.sum()
-    summed = np.bincount(index, weights=w, minlength=k)
-    squared = np.bincount(index, weights=w * w, minlength=k)
-    return summed / total, squared / total**2
-
-
-def _spearman(x: np.ndarray, weights: np.ndarray | None) -> np.ndarray:
-    """Weighted Spearman correlation matrix (d, d) of the columns of ``x`` (n, d)."""
-    w = _weights(weights, len(x))
-    ranks = np.empty(x.shape, dtype=np.float64)
-    for j, column in enumerate(x.T):
-        distinct, inverse = np.unique(column, return_inverse=True)
-        at_value = np.bincount(inverse, weights=w, minlength=len(distinct))
-        ranks[:, j] = (np.cumsum(at_value) - 0.5 * at_value)[inverse]
-    centred = ranks - np.average(ranks, axis=0, weights=w)
-    covariance = (centred * w[:, None]).T @ centred / w.sum()
-    scale = np.sqrt(np.diag(covariance))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        correlation = covariance / np.outer(scale, scale)
-    correlation[~np.isfinite(correlation)] = 0.0
-    np.fill_diagonal(correlation, 1.0)
-    return np.clip(correlation, -1.0, 1.0)
 
 
 def selection_names(select_by: str) -> tuple[str, ...]:
