@@ -15,11 +15,11 @@ import pandas as pd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from hepgen.files import atomic_path  # noqa: E402
-from hepgen.generator import save_reweighter  # noqa: E402
 from hepgen.logs import script_logging  # noqa: E402
 from hepgen.preprocessing import Transform  # noqa: E402
 from hepgen.provenance import provenance  # noqa: E402
 from hepgen.reweighting import fit_reweighter  # noqa: E402
+from hepgen.weighting import save_reweighter  # noqa: E402
 
 
 def main(smk: Any) -> None:

@@ -105,7 +105,7 @@ def train_generator(
 
     With ``refine`` (e.g. :data:`REFINE`) the model is refined as the workflow does it: 900
     drawn events reweighted against 900 held-out :func:`events`, the classifiers written to
-    ``reweighter.pt`` and packaged into ``generator.pt``."""
+    ``reweighter.npz`` and packaged into ``generator.pt``."""
     entry = entry or dataset()
     table = events()
     representation = Representation.from_config(entry, "ptetaphim", seed=11)
@@ -140,8 +140,8 @@ def train_generator(
         _, _, reweighter = fit_reweighter(
             truth, generated, features=transform.columns, seed=3, **refine
         )
-        save_reweighter(directory / "reweighter.pt", reweighter)
+        save_reweighter(directory / "reweighter.npz", reweighter)
         save_generator(
-            path, checkpoint, transform, entry, **options, reweighter=directory / "reweighter.pt"
+            path, checkpoint, transform, entry, **options, reweighter=directory / "reweighter.npz"
         )
     return path

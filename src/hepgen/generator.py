@@ -29,7 +29,7 @@ key                       content
 A reweighter makes :meth:`Generator.sample` return a ``weight`` column: the refine stage's
 w = min(p / (1 − p), clip) with p the mean of the k classifiers' probabilities, normalised to
 mean 1 over the events of each call (see :meth:`Generator.sample`). The refine stage writes
-the classifiers to ``models/<model>/reweighter.pt`` (:func:`save_reweighter`) and packaging
+the classifiers to ``models/<model>/reweighter.npz`` (:func:`save_reweighter`) and packaging
 folds that file into ``generator.pt``, so a refined model is still one generator file.
 """
 
@@ -55,7 +55,7 @@ from hepgen.models import build
 from hepgen.preprocessing import Transform
 from hepgen.preprocessing.repair import ObjectLayout
 from hepgen.sampling import iter_samples
-from hepgen.weighting import Reweighter
+from hepgen.weighting import Reweighter, load_reweighter, save_reweighter
 
 __all__ = [
     "FORMAT",
@@ -78,8 +78,6 @@ FORMAT = "hepgen-generator"
 """Value of the ``format`` key of every generator file."""
 VERSION = 2
 """Layout version this hepgen writes and reads (1: before the optional ``reweighter``)."""
-REWEIGHTER_FORMAT = "hepgen-reweighter"
-"""Value of the ``format`` key of a ``reweighter.pt`` file (:func:`save_reweighter`)."""
 FORMATS = ("pandas", "awkward", "numpy")
 """What :meth:`Generator.sample` can return."""
 
@@ -119,7 +117,7 @@ def save_generator(
         cross_section: keys of :data:`_CROSS_SECTION`; missing ones are stored as ``None``.
         provenance: e.g. ``{"dataset": ..., "model": ..., "config_hash": ...}``.
         reweighter: the refine stage's classifiers (a :class:`Reweighter` or its
-            ``reweighter.pt``), or ``None`` for a model without ``refine``.
+            ``reweighter.npz``), or ``None`` for a model without ``refine``.
     """
     model, meta = load_checkpoint(checkpoint)
     if reweighter is not None and not isinstance(reweighter, Reweighter):
@@ -163,29 +161,6 @@ def save_generator(
     log.info(
         "wrote %s generator %s%s", meta["type"], path, " with its reweighter" if reweighter else ""
     )
-
-
-def save_reweighter(path: str | os.PathLike, reweighter: Reweighter) -> None:
-    """Write the refine stage's classifiers to ``path`` atomically (tensors and plain values)."""
-    payload = {"format": REWEIGHTER_FORMAT, "version": 1, **_tensors(reweighter.to_state())}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_reweighter(path: str | os.PathLike) -> Reweighter:
-    """Read a file of :func:`save_reweighter` (``weights_only=True``)."""
-    name = os.fspath(path)
-    try:
-        payload = torch.load(name, weights_only=True, map_location="cpu")
-    except Exception as err:  # torch raises many types for files it cannot unpickle
-        reason = ": ".join([type(err).__name__, *str(err).strip().splitlines()[:1]])
-        msg = f"{name} is not a hepgen reweighter file ({reason})"
-        raise HepgenError(msg) from err
-    found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-    if found != REWEIGHTER_FORMAT:
-        msg = f"{name}: expected format {REWEIGHTER_FORMAT!r}, found {found!r}"
-        raise HepgenError(msg)
-    return Reweighter.from_state(payload)
 
 
 def _tensors(value: Any) -> Any:

@@ -18,6 +18,8 @@ arXiv:2009.03796).
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from hepgen.errors import HepgenError
+from hepgen.files import atomic_path
 from hepgen.preprocessing.observables import observables
 
 __all__ = [
@@ -350,3 +353,61 @@ class Reweighter:
             )
             raise HepgenError(msg)
         return reweighter
+
+
+REWEIGHTER_FORMAT = "hepgen-reweighter"
+"""Value of the ``format`` entry of a reweighter file (:func:`save_reweighter`)."""
+
+
+def save_reweighter(path: str | os.PathLike, reweighter: Reweighter) -> None:
+    """Write the refine stage's classifiers to ``path`` atomically, as a NumPy ``.npz``.
+
+    The arrays of :meth:`Reweighter.to_state` are stored as arrays, everything else as one
+    JSON document (no pickles: read with ``allow_pickle=False``), so the refine stage needs
+    neither torch nor the model code; packaging puts the same state, as tensors, into the
+    generator file.
+    """
+    arrays: dict[str, np.ndarray] = {}
+
+    def flatten(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            key = f"a{len(arrays)}"
+            arrays[key] = value
+            return {"__array__": key}
+        if isinstance(value, Mapping):
+            return {str(k): flatten(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [flatten(v) for v in value]
+        return value
+
+    document = {"format": REWEIGHTER_FORMAT, "version": 1, "state": flatten(reweighter.to_state())}
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, __state__=np.array(json.dumps(document)), **arrays)
+
+
+def load_reweighter(path: str | os.PathLike) -> Reweighter:
+    """Read a file of :func:`save_reweighter`; a one-line :class:`HepgenError` otherwise."""
+    name = os.fspath(path)
+    try:
+        with np.load(name, allow_pickle=False) as stored:
+            document = json.loads(str(stored["__state__"]))
+            arrays = {key: stored[key] for key in stored.files if key != "__state__"}
+    except (OSError, ValueError, KeyError) as err:
+        reason = ": ".join([type(err).__name__, *str(err).strip().splitlines()[:1]])
+        msg = f"{name} is not a hepgen reweighter file ({reason})"
+        raise HepgenError(msg) from err
+    found = document.get("format") if isinstance(document, dict) else type(document).__name__
+    if found != REWEIGHTER_FORMAT:
+        msg = f"{name}: expected format {REWEIGHTER_FORMAT!r}, found {found!r}"
+        raise HepgenError(msg)
+
+    def unflatten(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"__array__"}:
+            return arrays[value["__array__"]]
+        if isinstance(value, dict):
+            return {k: unflatten(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [unflatten(v) for v in value]
+        return value
+
+    return Reweighter.from_state(unflatten(document["state"]))

@@ -76,7 +76,7 @@ def reweighter_for(wildcards):
     """The refine stage's classifiers of a model with `refine` (packaged with it), else none."""
     if f"{wildcards.model}+rw" not in REFINED:
         return []
-    return f"results/{wildcards.dataset}/models/{wildcards.model}/reweighter.pt"
+    return f"results/{wildcards.dataset}/models/{wildcards.model}/reweighter.npz"
 
 
 # Everything evaluated and plotted: every model's samples and every reweighted sample.

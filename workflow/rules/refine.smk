@@ -1,7 +1,7 @@
 # Classifier reweighting (models with `refine`): the samples of <model> gain a `weight` column
 # in samples/<model>+rw.parquet, evaluated and plotted as one more row. The truth is the
 # validation split: never the test split (the evaluation's) nor the training split. The k
-# classifiers go to models/<model>/reweighter.pt, which package_model puts into generator.pt.
+# classifiers go to models/<model>/reweighter.npz, which package_model puts into generator.pt.
 rule refine_model:
     input:
         samples="results/{dataset}/samples/{model}.parquet",
@@ -11,7 +11,7 @@ rule refine_model:
     output:
         samples="results/{dataset}/samples/{model}+rw.parquet",
         info="results/{dataset}/samples/{model}+rw.json",
-        reweighter="results/{dataset}/models/{model}/reweighter.pt",
+        reweighter="results/{dataset}/models/{model}/reweighter.npz",
     log:
         "logs/refine/{dataset}/{model}.log",
     benchmark:
