@@ -78,7 +78,7 @@ def two_body_to_frame(
     Precision: :func:`two_body_from_frame` rebuilds the daughters to 1e-6 (relative pT and E,
     absolute η and φ) for |η| ≤ 5 and daughters with pT ≥ 0.5 GeV (light daughters such as
     muons down to 1 MeV; a softer daughter of a heavy pair nearly at rest loses digits in η and
-    φ) wherever the pair's energy E, mass m and rest-frame momentum p* obey E² < 1e9 m p* (a Z → μμ pair at E = 1 TeV has E² / m p* ≈ 2.5e2) and
+    φ) wherever the pair's energy E, mass m and rest-frame momentum p* obey E² < 1e7 m p* (a Z → μμ pair at E = 1 TeV has E² / m p* ≈ 2.5e2) and
     1 − |cos θ| > 1e-9. Nearly collinear daughters of nearly equal velocity (p* ≪ m, a large
     boost) lose digits: the mass is E² − |p|², which cancels; within 4.5e-5 rad of the
     frame's z axis (a fraction ~1e-9 of isotropic decays) cos θ cannot hold the polar angle
