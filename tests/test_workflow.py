@@ -160,6 +160,25 @@ def test_root_samples_read_back_through_the_datasets_own_ingestion(tiny_run):
 
 
 @pytest.mark.workflow
+def test_a_refined_models_generator_file_draws_weighted_events(tiny_run):
+    """cfm has refine: its generator.pt carries the refine stage's classifiers; bvae's none."""
+    from hepgen.generator import load_generator
+
+    results = tiny_run / "results/dy_mumu"
+    info = json.loads((results / "samples/cfm+rw.json").read_text())["refine"]
+    refined = load_generator(results / "models/cfm/generator.pt")
+    assert refined.reweighter is not None
+    assert len(refined.reweighter.classifiers) == info["folds"] == 3
+    assert refined.reweighter.clip == info["clip"]
+    events = refined.sample(400, seed=3)
+    w = events["weight"].to_numpy()
+    assert np.isfinite(w).all() and (w >= 0).all() and w.mean() == pytest.approx(1.0)
+    assert w.std() > 0  # the classifiers tell these events apart
+    plain = load_generator(results / "models/bvae/generator.pt")
+    assert plain.reweighter is None and "weight" not in plain.sample(100, seed=3)
+
+
+@pytest.mark.workflow
 def test_reweighting_reads_the_validation_split_only(tiny_run):
     """The refine job's inputs: the model's samples and the validation split, never test/train."""
     result = snakemake(tiny_run, "-n", "--forcerun", "refine_model")
