@@ -127,7 +127,7 @@ def workdir(tmp_path_factory) -> Path:
         (
             {"type": "flow", "mmd": {"objects": ["mu"]}},
             "config models 'baseline': key 'mmd' needs a model that generates in one pass from "
-            "its prior, one of ['gan', 'vae']; found type 'flow'",
+            "its prior, one of ['avae', 'gan', 'vae']; found type 'flow'",
         ),
     ],
     ids=["mmd_unknown_objects", "mmd_on_a_flow"],

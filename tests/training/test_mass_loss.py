@@ -69,7 +69,7 @@ def test_the_loss_is_zero_between_a_batch_and_itself_and_positive_against_noise(
     assert loss(noise.requires_grad_(True), real).item() > 0.01
 
 
-def test_gan_and_vae_add_the_loss_to_their_generated_batch() -> None:
+def test_one_pass_types_add_the_loss_to_their_generated_batch() -> None:
     assert {t for t, cls in REGISTRY.items() if cls.takes_physics_loss} == PHYSICS_LOSS_TYPES
     transform = _jet_transform()
     table = jet_events(np.random.default_rng(5), 256)

@@ -50,7 +50,7 @@ _CLASSES = {
 
 #: Types whose training can add a loss on physical quantities of their generated batch (a model
 #: entry's ``mmd``): they generate in one pass from a fixed prior (``takes_physics_loss``).
-PHYSICS_LOSS_TYPES = frozenset({"gan", "vae"})
+PHYSICS_LOSS_TYPES = frozenset({"avae", "gan", "vae"})
 
 
 def __getattr__(name: str) -> Any:

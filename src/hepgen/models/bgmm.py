@@ -218,3 +218,4 @@ class AlphaVAEBGMM(AlphaVAE, VAEBGMM):
     model_type: ClassVar[str] = "avae_bgmm"
     params_type: ClassVar[type[ModelParams]] = AlphaVAEBGMMParams
     hparams: AlphaVAEBGMMParams
+    takes_physics_loss: ClassVar[bool] = False  # samples its mixture, not the prior

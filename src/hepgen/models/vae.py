@@ -238,7 +238,7 @@ class AlphaVAE(VAE):
     model_type: ClassVar[str] = "avae"
     params_type: ClassVar[type[ModelParams]] = AlphaVAEParams
     hparams: AlphaVAEParams
-    takes_physics_loss: ClassVar[bool] = False  # the config adds mass losses to gan, vae only
+    takes_physics_loss: ClassVar[bool] = True  # decodes the prior N(0, 1) in one pass
     learns_sigma: ClassVar[bool] = False
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
