@@ -69,7 +69,9 @@ def absent_as_nan(values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
     """A copy of ``values`` (n, c) with every column of an absent object set to NaN.
 
     An object ``<name><k>`` is absent in an event where its ``<name><k>_pt`` is 0 (zero
-    padding); its columns then hold no measurement, and the trees route NaN as missing.
+    padding); its columns (``_pt, _eta, _phi, _e`` and fields such as ``_btag``) then hold no
+    measurement: the trees route NaN as missing, and per-object metrics compare present
+    objects only (:mod:`hepgen.metrics`).
     """
     out = np.array(values, dtype=np.float64, copy=True)
     index = {c: i for i, c in enumerate(columns)}

@@ -16,7 +16,6 @@ from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
 from hepgen.metrics.correlation import spearman_replicas
 from hepgen.metrics.frechet import fpd_arrays, max_abs_normalise
 from hepgen.metrics.inputs import (
-    absent_as_nan,
     as_table,
     check_events,
     check_finite,
@@ -29,6 +28,7 @@ from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.replicas import draw_counts
 from hepgen.metrics.tails import has_tail
 from hepgen.preprocessing.observables import observables
+from hepgen.weighting import absent_as_nan
 
 __all__ = ["KPD_BATCH", "evaluate"]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -233,24 +232,3 @@ def column_pairs(
         for name in columns
     }
     return columns, pairs
-
-
-_OBJECT_COLUMN = re.compile(r"^(?P<object>[A-Za-z_]*?[A-Za-z]\d+)_(?P<field>[A-Za-z]\w*)$")
-
-
-def absent_as_nan(values: np.ndarray, columns: Sequence[str]) -> np.ndarray:
-    """A copy of ``values`` (n, c) with every column of an absent object set to NaN.
-
-    An object ``<name><k>`` is absent in an event where its ``<name><k>_pt`` is 0 (zero
-    padding); its columns (``_pt, _eta, _phi, _e`` and fields such as ``_btag``) then hold no
-    measurement, so per-object metrics compare present objects only (NaN = undefined).
-    """
-    out = np.array(values, dtype=np.float64, copy=True)
-    index = {c: i for i, c in enumerate(columns)}
-    for i, column in enumerate(columns):
-        match = _OBJECT_COLUMN.match(column)
-        if match is None or f"{match['object']}_pt" not in index:
-            continue
-        absent = values[:, index[f"{match['object']}_pt"]] == 0
-        out[absent, i] = np.nan
-    return out
