@@ -19,7 +19,6 @@ from hepgen.files import atomic_path
 from hepgen.metrics.binned import binned, histogram_edges
 from hepgen.metrics.inputs import (
     Weights,
-    absent_as_nan,
     as_table,
     check_events,
     check_finite,
@@ -28,6 +27,7 @@ from hepgen.metrics.inputs import (
 )
 from hepgen.plotting.labels import feature_label
 from hepgen.plotting.style import COLORS, DPI, style
+from hepgen.weighting import absent_as_nan
 
 __all__ = [
     "PANEL_SIZE",
