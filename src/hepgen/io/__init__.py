@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hepgen.io.pairs import PAIR_COLUMNS, RESPONSE_COLUMNS, PairSpec, reassemble
 from hepgen.io.spec import KINEMATICS, DatasetSpec, MetSpec, ObjectSpec, expand_files
 
 _INGEST = (
@@ -22,7 +23,18 @@ _INGEST = (
     "write_table",
 )
 
-__all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files", *_INGEST]
+__all__ = [
+    "KINEMATICS",
+    "PAIR_COLUMNS",
+    "RESPONSE_COLUMNS",
+    "DatasetSpec",
+    "MetSpec",
+    "ObjectSpec",
+    "PairSpec",
+    "expand_files",
+    "reassemble",
+    *_INGEST,
+]
 
 
 def __getattr__(name: str) -> Any:

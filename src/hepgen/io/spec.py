@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from hepgen.errors import HepgenError
+from hepgen.io.pairs import PAIR_COLUMNS, PairSpec, pairs_from_config
 
 __all__ = ["KINEMATICS", "DatasetSpec", "MetSpec", "ObjectSpec", "expand_files"]
 
@@ -77,9 +78,13 @@ class DatasetSpec:
     met: MetSpec | None = None
     weight: str | None = None
     scalars: list[str] = field(default_factory=list)
+    pairs: PairSpec | None = None
 
     def __post_init__(self) -> None:
         _check_shared_branches(self.objects)
+        if self.pairs is not None and (self.objects or self.met is not None):
+            msg = "the dataset key 'pairs' (one row per gen object) cannot be combined with 'objects' or 'met'"
+            raise HepgenError(msg)
         made: dict[str, str] = {}
         for column, origin in self.column_origins():
             if column in made:
@@ -93,7 +98,7 @@ class DatasetSpec:
         """(column, the config entry making it) for every event-table column, in table order:
         per collection ``<name><k>_<field>`` (k = 1..max; pt [GeV], eta, phi [rad], e [GeV],
         then per-object fields) and ``n_<name>``; ``met, met_phi``; scalars; ``weight``."""
-        columns = []
+        columns = [(c, "pairs") for c in PAIR_COLUMNS] if self.pairs is not None else []
         for obj in self.objects:
             origin = f"objects '{obj.name}'"
             for k in range(1, obj.max + 1):
@@ -117,6 +122,12 @@ class DatasetSpec:
             config: the dataset entry (already schema-validated).
             files: the input files; defaults to ``config["files"]``.
         """
+        pairs = config.get("pairs")
+        if pairs is not None:
+            clash = [k for k in ("objects", "systems", "met") if config.get(k)]
+            if clash:
+                msg = f"datasets entry: 'pairs' (one row per gen object) cannot be combined with {clash}; remove one"
+                raise HepgenError(msg)
         objects = [_object_from_config(o) for o in config.get("objects", [])]
         met = config.get("met")
         return cls(
@@ -126,6 +137,7 @@ class DatasetSpec:
             met=MetSpec(**{k: v for k, v in met.items() if k != "reference"}) if met else None,
             weight=config.get("weight"),
             scalars=list(config.get("scalars", [])),
+            pairs=None if pairs is None else pairs_from_config(pairs),
         )
 
 

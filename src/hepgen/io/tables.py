@@ -19,6 +19,7 @@ import uproot
 from hepgen.errors import HepgenError, positive_int
 from hepgen.files import atomic_path
 from hepgen.io.columns import table_chunk
+from hepgen.io.pair_columns import check_pair_roles, log_pair_counts, pair_chunk
 from hepgen.io.roles import check_roles
 from hepgen.io.spec import DatasetSpec, ObjectSpec, expand_files
 
@@ -51,7 +52,7 @@ PARQUET_OPTIONS = {"use_dictionary": False, "compression": "snappy"}
 
 def required_branches(spec: DatasetSpec) -> list[str]:
     """Every branch the spec reads, in a stable order."""
-    names: list[str] = []
+    names: list[str] = spec.pairs.branches() if spec.pairs is not None else []
     for obj in spec.objects:
         for branch in obj.branches.values():
             names.extend(branch if isinstance(branch, list) else [branch])
@@ -101,6 +102,8 @@ def _open_tree(path: str, spec: DatasetSpec, branches: list[str]) -> tuple[Any, 
                 raise HepgenError(msg)
         try:
             check_roles(ttree, spec, path)
+            if spec.pairs is not None:
+                check_pair_roles(ttree, spec.pairs, tree, path)
         except HepgenError:
             raise
         except Exception as err:  # unreadable type metadata
@@ -162,7 +165,8 @@ def _read_tree(
                 size = max(-(-events // _SLICES), _MIN_SLICE) if last else max(events, 1)
                 for lo in range(0, events, size):
                     piece = arrays[lo : lo + size] if size < events else arrays
-                    yield table_chunk(piece, spec, branches, path, start + lo)
+                    chunk = table_chunk if spec.pairs is None else pair_chunk
+                    yield chunk(piece, spec, branches, path, start + lo)
                     del piece
                 del arrays  # not held while the next step is read
         finally:
@@ -204,6 +208,7 @@ def iter_columns(
         raise HepgenError(msg)
     entries, events, opened = 0, 0, None
     removed = dict.fromkeys((o.name for o in spec.objects), 0)
+    pair_counts: dict[str, int] = {}  # a pairs dataset's object counts (pair_chunk)
     decompress = (
         ThreadPoolExecutor(threads, thread_name_prefix="hepgen-decompress") if threads > 1 else None
     )
@@ -228,7 +233,8 @@ def iter_columns(
                 for columns, chunk_removed in steps:
                     events += len(next(iter(columns.values())))
                     for name, count in chunk_removed.items():
-                        removed[name] += count
+                        tally = removed if spec.pairs is None else pair_counts
+                        tally[name] = tally.get(name, 0) + count
                     yield columns
                     del columns  # not held while the next step is read
     finally:
@@ -241,15 +247,21 @@ def iter_columns(
             log.info(
                 "removed %d of %d events with too few selected '%s' objects", count, entries, name
             )
+    if spec.pairs is not None:
+        log_pair_counts(spec.pairs, pair_counts, entries)
     if events == 0:
         cuts = "; ".join(
             f"{_selection(o)} removes {removed[o.name]}" for o in spec.objects if removed[o.name]
         )
+        if spec.pairs is not None:
+            cuts = f"no gen object has {spec.pairs.gen.selection()} (pairs.gen)"
         msg = f"no event of {entries} in tree {spec.tree!r} of {files} passes the object selection: {cuts}"
         raise HepgenError(msg)
     log.info("ingested %d of %d events from %d files", events, entries, len(files))
     if stats is not None:
         stats.update(files=files, entries=entries, events=events, removed=removed)
+        if spec.pairs is not None:  # ``events`` counts table rows: gen objects
+            stats["pairs"] = pair_counts
 
 
 def _selection(obj: ObjectSpec) -> str:
