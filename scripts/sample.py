@@ -3,14 +3,17 @@
 import json
 from typing import Any
 
+import pandas as pd
 import torch
 
 from hepgen.checkpoint import load_checkpoint
+from hepgen.condition_rows import condition_rows
 from hepgen.devices import pick_device
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
 from hepgen.logs import script_logging
 from hepgen.preprocessing import Transform
+from hepgen.preprocessing.condition import Conditioning
 from hepgen.provenance import provenance
 from hepgen.sampling import write_samples
 
@@ -22,24 +25,33 @@ def main(smk: Any) -> None:
     device = pick_device(smk.params.device)
     model, meta = load_checkpoint(smk.input.model, device=device)
     transform = Transform.load(smk.input.transform)
-    if list(transform.features) != meta["features"]:
+    p = smk.params
+    decoder, conditions = transform, None
+    if meta.get("condition"):
+        decoder = Conditioning.from_dict(meta["condition"], transform)
+        rows = condition_rows(
+            p.condition, decoder, p.events, test=smk.input.test, train=smk.input.train, seed=p.seed
+        )
+        conditions = decoder.encode(rows)
+    inputs = decoder.inputs if meta.get("condition") else list(transform.features)
+    if inputs != meta["features"]:
         msg = (
             f"checkpoint {smk.input.model} was trained on features {meta['features']}, "
-            f"but {smk.input.transform} has {list(transform.features)}"
+            f"but {smk.input.transform} gives {inputs}"
         )
         raise HepgenError(msg)
-    p = smk.params
     info = write_samples(
         smk.output.samples,
         model,
         p.events,
         seed=p.seed,
         batch_size=p.batch_size,
-        inverse=lambda x, rng: transform.inverse(x, rng=rng),
+        inverse=lambda x, rng: decoder.inverse(x, rng=rng),
         postprocess=transform.postprocess,
         device=device,
         workers=max(1, int(smk.threads)),
         max_removed_fraction=p.max_removed_fraction,
+        conditions=conditions,
     )
     validity = info["validity"]
     log.info(
@@ -49,6 +61,11 @@ def main(smk: Any) -> None:
         100 * validity["unphysical_fraction"],
         validity["reasons"],
     )
+    if meta.get("condition"):
+        info["condition"] = {"columns": decoder.columns, "source": dict(p.condition or {})}
+        if decoder.derived:  # how far the events' own values lie from those asked for
+            info["condition"]["mismatch"] = decoder.mismatch(pd.read_parquet(smk.output.samples))
+            log.info("condition mismatch: %s", info["condition"]["mismatch"])
     settings = {"events": p.events, "batch_size": p.batch_size, "seed": p.seed, "device": device}
     info |= {
         "model": str(smk.input.model),

@@ -54,13 +54,15 @@ def save_checkpoint(
     training: Mapping[str, Any],
     history: Sequence[Mapping[str, Any]],
     extra: Mapping[str, Any] | None = None,
+    condition: Mapping[str, Any] | None = None,
 ) -> None:
     """Write ``model`` and what rebuilds it to ``path`` atomically.
 
     The file holds one dict: ``format``, ``version``, ``type``, ``params`` (all hyperparameters,
     defaults filled in), ``features`` (column names in transformed-space order),
-    ``state_dict`` (CPU tensors), ``training`` (loop options), ``history`` (one row per epoch)
-    and ``extra`` (e.g. ``provenance``).
+    ``state_dict`` (CPU tensors), ``training`` (loop options), ``history`` (one row per epoch),
+    ``extra`` (e.g. ``provenance``) and, for a conditional model, ``condition``
+    (:meth:`hepgen.preprocessing.condition.Conditioning.to_dict`).
 
     Arguments:
         path: output file, conventionally ``model.pt``.
@@ -71,6 +73,8 @@ def save_checkpoint(
         training: the training options used.
         history: the rows returned by ``fit``.
         extra: further plain values, e.g. ``{"provenance": ...}``.
+        condition: the conditioning of a conditional model: its ``columns`` are the model's
+            last inputs.
     """
     resolved = parse_params(type, params)
     if type != model.model_type or resolved != model.hparams:
@@ -82,6 +86,16 @@ def save_checkpoint(
     if len(features) != model.features:
         msg = f"checkpoint {path}: {len(features)} feature names for a model of {model.features}"
         raise HepgenError(msg)
+    columns = list((condition or {}).get("columns", []))
+    if (
+        len(columns) != model.conditions
+        or list(features[len(features) - len(columns) :]) != columns
+    ):
+        msg = (
+            f"checkpoint {path}: the model has {model.conditions} condition inputs, but the "
+            f"conditions {columns} are not the last of its inputs {list(features)}"
+        )
+        raise HepgenError(msg)
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -91,6 +105,7 @@ def save_checkpoint(
         "training": _plain(training, "training"),
         "history": _plain(history, "history"),
         "extra": _plain(extra or {}, "extra"),
+        "condition": _plain(condition, "condition") if columns else None,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     with atomic_path(path) as tmp:
@@ -129,7 +144,13 @@ def load_checkpoint(
     if payload["version"] != VERSION:
         msg = f"checkpoint {path} has layout version {payload['version']}, expected {VERSION}"
         raise HepgenError(msg)
-    model = build(payload["type"], len(payload["features"]), payload["params"])
+    condition = payload.get("condition") or {}
+    model = build(
+        payload["type"],
+        len(payload["features"]),
+        payload["params"],
+        conditions=len(condition.get("columns", [])),
+    )
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as err:

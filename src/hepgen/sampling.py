@@ -20,7 +20,7 @@ from tqdm import tqdm
 from hepgen.devices import pick_device, retain_freed_memory
 from hepgen.errors import HepgenError, positive_int
 from hepgen.io.tables import write_stream
-from hepgen.models.base import EventGenerator
+from hepgen.models.base import EventGenerator, sample_given
 from hepgen.seeds import derive_seed
 
 __all__ = ["CPU_CHUNK", "iter_samples", "sample_events", "write_samples"]
@@ -92,6 +92,7 @@ def iter_samples(
     workers: int = 1,
     max_removed_fraction: float = 0.01,
     info: dict[str, Any] | None = None,
+    conditions: np.ndarray | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Draw ``n`` events from ``model``; yield them batch by batch, in order, as event tables.
 
@@ -124,6 +125,9 @@ def iter_samples(
         info: filled when the last batch has been consumed with ``{"events"`` (written),
             ``"seconds", "rate_hz", "device", "workers", "validity"}``; ``rate_hz`` counts events per second of wall time from the first draw to
             the consumption of the last batch (inverse and postprocess included).
+        conditions: for a conditional model, the transformed condition rows of the ``n``
+            events, float32 of shape (n, k) (``Conditioning.encode``); ``None`` draws them from
+            the model's stored training rows.
     """
     for key, value in {"events": n, "batch_size": batch_size, "workers": workers}.items():
         positive_int(value, f"sampling: {key}")
@@ -135,6 +139,14 @@ def iter_samples(
     workers = workers if device == "cpu" else 1
     chunk = CPU_CHUNK if device == "cpu" else batch_size
     sizes = [min(batch_size, n - lo) for lo in range(0, n, batch_size)]
+    if conditions is not None:
+        conditions = np.asarray(conditions, dtype=np.float32)
+        if conditions.shape != (n, getattr(model, "conditions", 0)):
+            msg = (
+                f"sampling: conditions must have shape ({n}, {getattr(model, 'conditions', 0)}) "
+                f"for {n} events of model type {model.model_type!r}, found {conditions.shape}"
+            )
+            raise HepgenError(msg)
 
     errstate = np.geterr()  # NumPy's error handling is per thread: give workers the caller's
 
@@ -144,8 +156,12 @@ def iter_samples(
 
     def draw_batch(index: int) -> tuple[pd.DataFrame, dict[str, Any]]:
         generator = torch.Generator(device=device).manual_seed(derive_seed(seed, "batch", index))
+        rows = None
+        if conditions is not None:
+            lo = index * batch_size
+            rows = torch.from_numpy(conditions[lo : lo + sizes[index]]).to(device)
         with torch.inference_mode():
-            x = _network_draw(model, sizes[index], generator, chunk).float().cpu().numpy()
+            x = _network_draw(model, sizes[index], generator, chunk, rows).float().cpu().numpy()
         finite = np.isfinite(x).all(axis=1)
         if not finite.all():
             x = x[finite]
@@ -254,12 +270,19 @@ def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _network_draw(
-    model: EventGenerator, n: int, generator: torch.Generator, chunk: int
+    model: EventGenerator,
+    n: int,
+    generator: torch.Generator,
+    chunk: int,
+    conditions: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``n`` events (n, d) from ``model`` in calls of at most ``chunk`` events."""
-    if n <= chunk:
-        return model.sample(n, generator)
-    return torch.cat([model.sample(min(chunk, n - lo), generator) for lo in range(0, n, chunk)])
+    """``n`` events (n, d) from ``model`` in calls of at most ``chunk`` events, given the
+    condition rows (n, k) of a conditional model."""
+    parts = []
+    for lo in range(0, n, chunk):
+        rows = None if conditions is None else conditions[lo : lo + chunk]
+        parts.append(sample_given(model, min(chunk, n - lo), generator, rows))
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
 
 
 def _ordered(pool: ThreadPoolExecutor, fn: Callable, count: int, ahead: int) -> Iterator:

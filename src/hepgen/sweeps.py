@@ -91,7 +91,7 @@ def _variant(sweep: Mapping[str, Any], point: Mapping[str, Any]) -> dict[str, An
         entry["seed"] = seed
     if training:
         entry["training"] = training
-    for key in ("refine", "mmd"):  # shared by every variant
+    for key in ("refine", "mmd", "condition"):  # shared by every variant
         if key in sweep:
             entry[key] = sweep[key]
     return entry
@@ -120,7 +120,7 @@ def expand_sweeps(sweeps: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     ``{name, type, params, training}`` (the shape of a ``models`` entry) whose ``params`` are the sweep's ``params``
     updated by the point's model keys and whose ``training`` is the sweep's ``training``
     updated by the point's ``training.<key>`` keys; the axis ``seed`` sets the entry's
-    training replica ``seed`` (training seeds as a sweep axis); a sweep's ``refine`` and ``mmd``
+    training replica ``seed`` (training seeds as a sweep axis); a sweep's ``refine``, ``mmd`` and ``condition``
     are every variant's.
 
     Arguments:

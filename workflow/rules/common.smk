@@ -7,6 +7,7 @@ from hepgen import models as hepgen_models
 from hepgen.conventions import JETS, LEPTONS, has_latent_space
 from hepgen.config import replace_user_sections, validate_config
 from hepgen.io import DatasetSpec, expand_files
+from hepgen.preprocessing.condition import unknown_conditions
 from hepgen.preprocessing.representation import Representation
 from hepgen.resources import check_default_resources, check_gpu_requests
 from hepgen.errors import HepgenError
@@ -38,6 +39,14 @@ def _model_entries():
             hepgen_models.validate(entry["type"], entry.get("params", {}))
         except HepgenError as err:
             raise HepgenError(f"config models '{entry['name']}': {err}") from None
+        try:
+            hepgen_models.check_condition(entry["type"], entry.get("condition"))
+        except HepgenError as err:
+            raise HepgenError(f"config models '{entry['name']}': {err}") from None
+        if "mmd" in entry and entry.get("condition"):
+            raise HepgenError(
+                f"config models '{entry['name']}': key 'mmd' cannot be combined with 'condition'"
+            )
         if "mmd" in entry and entry["type"] not in hepgen_models.PHYSICS_LOSS_TYPES:
             raise HepgenError(
                 f"config models '{entry['name']}': key 'mmd' needs a model that generates in "
@@ -127,6 +136,26 @@ def _check_representations():
 
 
 _check_representations()
+
+
+def _check_conditions():
+    """Every condition column of every model exists in (or derives from) every dataset."""
+    for dataset, entry in config["datasets"].items():
+        columns = [c for c, _ in DatasetSpec.from_config(entry, files=[]).column_origins()]
+        physical = [c for c in columns if c != "weight"]
+        rep = Representation.from_config(entry, representation_kind(dataset))
+        coordinates = rep.coordinates(physical) if rep else physical
+        for model, spec in MODELS.items():
+            unknown = unknown_conditions(spec.get("condition", []), physical, coordinates)
+            if unknown:
+                raise HepgenError(
+                    f"config models '{model}': key 'condition' names {unknown}, which dataset "
+                    f"'{dataset}' neither has nor derives (its columns: {physical}; learned "
+                    f"coordinates: {coordinates})"
+                )
+
+
+_check_conditions()
 
 
 def _check_mmd_objects():

@@ -21,6 +21,7 @@ rule evaluate_model:
         seed=lambda w: seed_for("evaluate", w.dataset),
         options=config["evaluate"],
         model=lambda w: w.model,
+        condition=lambda w: model_entry(w).get("condition", []),
         dataset=lambda w: w.dataset,
         config=lambda w: provenance_config(w, "sample", "evaluate"),
     script:

@@ -2,6 +2,8 @@ rule sample_model:
     input:
         model="results/{dataset}/models/{model}/model.pt",
         transform="results/{dataset}/split/transform.json",
+        test="results/{dataset}/split/test.parquet",
+        train="results/{dataset}/split/train.parquet",
     output:
         samples="results/{dataset}/samples/{model}.parquet",
         info="results/{dataset}/samples/{model}.json",
@@ -22,6 +24,9 @@ rule sample_model:
         events=config["sample"]["events"],
         batch_size=config["sample"]["batch_size"],
         max_removed_fraction=config["sample"].get("max_removed_fraction", 0.01),
+        condition=lambda w: model_entry(w)
+        .get("sample", {})
+        .get("condition", config["sample"].get("condition")),
         device=lambda w: training_config(w)["device"],
         seed=lambda w: seed_for("sample", w.dataset, w.model),
         config=lambda w: provenance_config(w, "sample"),

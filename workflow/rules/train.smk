@@ -31,6 +31,8 @@ rule train_model:
         training=training_config,
         seed=training_seed,
         mmd=lambda w: model_entry(w).get("mmd"),
+        condition=lambda w: model_entry(w).get("condition", []),
+        rules=config["preprocess"]["transforms"],
         config=lambda w: provenance_config(w),
     script:
         "../../scripts/train.py"

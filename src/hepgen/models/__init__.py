@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from hepgen.models.base import EventGenerator, GeneratorModule
 
 __all__ = [
+    "CONDITIONAL_TYPES",
     "PARAMS",
     "PHYSICS_LOSS_TYPES",
     "REGISTRY",
@@ -23,6 +24,7 @@ __all__ = [
     "ModelParams",
     "available",
     "build",
+    "check_condition",
     "params_dict",
     "parse_params",
     "validate",
@@ -51,6 +53,9 @@ _CLASSES = {
 #: Types whose training can add a loss on physical quantities of their generated batch (a model
 #: entry's ``mmd``): they generate in one pass from a fixed prior (``takes_physics_loss``).
 PHYSICS_LOSS_TYPES = frozenset({"avae", "gan", "vae"})
+
+#: Types that learn p(features | condition) when a model entry names ``condition`` columns.
+CONDITIONAL_TYPES = frozenset({"avae", "cfm", "flow", "vae"})
 
 
 def __getattr__(name: str) -> Any:
@@ -108,16 +113,43 @@ def validate(type: str, params: Mapping[str, Any] | None) -> None:
     parse_params(type, params)
 
 
+def check_condition(type: str, condition: Any) -> list[str]:
+    """The condition columns of a model entry, checked: a list of distinct names that only a
+    type of :data:`CONDITIONAL_TYPES` accepts (config key ``models[].condition``)."""
+    if condition is None:
+        return []
+    if not isinstance(condition, list) or not all(isinstance(c, str) for c in condition):
+        msg = f"key 'condition' must be a list of column names, found {condition!r}"
+        raise HepgenError(msg)
+    if len(set(condition)) != len(condition):
+        msg = f"key 'condition' names a column twice: {condition}"
+        raise HepgenError(msg)
+    if condition and type not in CONDITIONAL_TYPES:
+        msg = (
+            f"key 'condition' {condition}: model type {type!r} cannot be conditioned; the "
+            f"types that can are {sorted(CONDITIONAL_TYPES)}"
+        )
+        raise HepgenError(msg)
+    return list(condition)
+
+
 def build(
-    type: str, features: int, params: Mapping[str, Any] | None = None, *, seed: int = 0
+    type: str,
+    features: int,
+    params: Mapping[str, Any] | None = None,
+    *,
+    seed: int = 0,
+    conditions: int = 0,
 ) -> GeneratorModule:
     """Construct a model with deterministically initialised weights.
 
     Arguments:
         type: the model type.
-        features: number of event features d.
+        features: number of inputs d (generated features and conditions).
         params: hyperparameters; missing keys take the defaults.
         seed: seeds the weight initialisation (the global torch RNG is left untouched).
+        conditions: how many of the d inputs (the last) are condition columns; only the
+            types of :data:`CONDITIONAL_TYPES` take them.
 
     Returns:
         The model, on CPU.
@@ -125,10 +157,14 @@ def build(
     cls = _model_class(type)
     hparams = parse_params(type, params)
     positive_int(features, f"model type {type!r}: features")
+    if conditions:
+        check_condition(type, [f"c{i}" for i in range(conditions)])
     import torch
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, "init"))
+        if conditions:
+            return cls(features, hparams, conditions)
         return cls(features, hparams)
 
 

@@ -14,6 +14,7 @@ from hepgen.models.params import ModelParams, check_fields, options_from_dict
 from hepgen.models.step import StepContext, adam
 
 __all__ = [
+    "CONDITION_POOL",
     "EventGenerator",
     "GeneratorModule",
     "ModelParams",
@@ -21,6 +22,7 @@ __all__ = [
     "checked_events",
     "checked_weights",
     "options_from_dict",
+    "sample_given",
 ]
 
 
@@ -81,8 +83,12 @@ class EventGenerator(Protocol):
     """What sampling needs from a generator: draw events and (de)serialise its state.
 
     Events live in the transformed space of :class:`hepgen.preprocessing.Transform`:
-    float32 arrays of shape (n, d) with d the number of features. Fitting is not part of the
-    protocol: :func:`hepgen.training.train_model` trains any :class:`GeneratorModule`.
+    float32 arrays of shape (n, d) with d the number of features. A conditional model learns
+    p(features | condition): its last ``conditions`` = k inputs are the condition columns
+    (:class:`hepgen.preprocessing.condition.Conditioning`), and its ``sample`` takes the
+    condition rows (n, k) and returns them after the n × (d − k) generated features. Fitting is
+    not part of the protocol: :func:`hepgen.training.train_model` trains any
+    :class:`GeneratorModule`.
     """
 
     model_type: str
@@ -120,10 +126,64 @@ class GeneratorModule(nn.Module):
     """``(generated (n, d), real (m, d), real weights (m,) or None) -> scalar`` added to the
     generating player's loss, e.g. :class:`hepgen.training.mass_loss.MassMMD`; not saved."""
 
-    def __init__(self, features: int, params: ModelParams) -> None:
+    def __init__(self, features: int, params: ModelParams, conditions: int = 0) -> None:
         super().__init__()
+        if not 0 <= conditions < features:
+            msg = (
+                f"model type {self.model_type!r}: {conditions} condition columns need more "
+                f"than {conditions} inputs in all, found {features}"
+            )
+            raise HepgenError(msg)
         self.features = features
+        self.conditions = conditions
         self.hparams = params
+        if conditions:
+            self.register_buffer("condition_pool", torch.zeros(0, conditions))
+
+    @property
+    def generated(self) -> int:
+        """The number of generated features: ``features`` less the ``conditions``."""
+        return self.features - self.conditions
+
+    def split_condition(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``(generated (n, d - k), condition (n, k) or None)`` of inputs ``x`` (n, d).
+
+        The condition columns are the last ``conditions`` inputs (``None`` without any).
+        """
+        if not self.conditions:
+            return x, None
+        return x[:, : self.generated], x[:, self.generated :]
+
+    def condition_for(
+        self, n: int, generator: torch.Generator, condition: Tensor | None
+    ) -> Tensor | None:
+        """The condition rows (n, k) of a draw of ``n`` events: ``condition`` checked, or, when
+        it is ``None``, rows drawn at random from :attr:`condition_pool` (the training
+        split's conditions, stored by :meth:`prepare_sampling`); ``None`` for an unconditional
+        model."""
+        owner = f"model type {self.model_type!r}"
+        if not self.conditions:
+            if condition is not None:
+                raise HepgenError(f"{owner} has no condition columns, but conditions were given")
+            return None
+        if condition is not None:
+            if tuple(condition.shape) != (n, self.conditions):
+                msg = f"{owner}: conditions must have shape ({n}, {self.conditions}), found {tuple(condition.shape)}"
+                raise HepgenError(msg)
+            return condition.to(self.device, torch.float32)
+        pool = self.condition_pool
+        if not len(pool):
+            msg = f"{owner} draws conditions from its training rows, but none are stored; give them"
+            raise HepgenError(msg)
+        index = torch.randint(len(pool), (n,), generator=generator, device=pool.device)
+        return pool.index_select(0, index)
+
+    def _load_from_state_dict(self, state_dict: dict[str, Any], prefix: str, *args: Any) -> None:
+        # the stored pool of training conditions has the size it was filled with
+        stored = state_dict.get(prefix + "condition_pool")
+        if self.conditions and isinstance(stored, Tensor):
+            self.condition_pool = torch.empty_like(stored, device=self.condition_pool.device)
+        super()._load_from_state_dict(state_dict, prefix, *args)
 
     @property
     def device(self) -> torch.device:
@@ -194,12 +254,44 @@ class GeneratorModule(nn.Module):
     ) -> None:
         """Store what sampling needs from the training events (n, d) with weights (n,).
 
+        A conditional model keeps at most :data:`CONDITION_POOL` of the training events'
+        condition rows (a seeded uniform choice), from which it draws when no conditions are
+        given; subclasses that override this call it.
+
         Arguments:
             train: transformed training events on the model's device, shape (n, d).
             weights: their normalised weights, shape (n,), or ``None``.
             seed: seeds any random part of the preparation (e.g. a mixture's initialisation).
         """
+        if self.conditions:
+            rows = train[:, self.generated :]
+            if len(rows) > CONDITION_POOL:
+                rng = torch.Generator(device="cpu").manual_seed(seed)
+                rows = rows[
+                    torch.randperm(len(rows), generator=rng)[:CONDITION_POOL].to(rows.device)
+                ]
+            self.condition_pool = rows.detach().float().clone()
 
     def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """Draw ``n`` events, shape (n, d), in transformed space."""
+        """Draw ``n`` events, shape (n, d), in transformed space.
+
+        A conditional model also takes ``condition``, rows of shape (n, k) (see
+        :meth:`condition_for`), and returns the generated features followed by them.
+        """
         raise NotImplementedError
+
+
+#: The most training condition rows a conditional model stores for unconditioned draws.
+CONDITION_POOL = 100_000
+
+
+def sample_given(
+    model: EventGenerator, n: int, generator: torch.Generator, condition: Tensor | None = None
+) -> Tensor:
+    """``model.sample(n, generator)``, with ``condition`` (n, k) where the model has conditions."""
+    if getattr(model, "conditions", 0):
+        return model.sample(n, generator, condition=condition)
+    if condition is not None:
+        msg = f"model type {model.model_type!r} has no condition columns, but conditions were given"
+        raise HepgenError(msg)
+    return model.sample(n, generator)

@@ -9,7 +9,8 @@ x0 ~ N(0, 1) (t = 0) to a training event x1 (t = 1):
 and events are drawn by integrating dx/dt = v(x, t) from x0 at t = 0 to t = 1 with a
 fixed-step solver, so one event costs ``steps`` × (1, 2 or 4) network calls (Euler, midpoint,
 RK4). The weights used for sampling are an exponential moving average of the trained ones
-(``ema``), as in diffusion models (Ho et al., arXiv:2006.11239).
+(``ema``), as in diffusion models (Ho et al., arXiv:2006.11239). A conditional model learns
+v(x, t | c) on the paths of the generated features only, the condition c fixed along them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ Velocity = Callable[[Tensor, Tensor], Tensor]
 
 
 class VelocityField(nn.Module):
-    """A residual ELU MLP of the event and an embedding of the time: v(x, t), shape (n, d).
+    """A residual ELU MLP of the event, an embedding of the time and the condition: v(x, t | c),
+    shape (n, d).
 
     The time enters as (t, sin(pi 2^k t), cos(pi 2^k t)) for k < ``frequencies``.
 
@@ -43,20 +45,25 @@ class VelocityField(nn.Module):
         hidden: hidden width.
         layers: hidden layers.
         frequencies: sine/cosine pairs of the time embedding.
+        context: width k of the condition c (0: unconditional).
     """
 
-    def __init__(self, features: int, *, hidden: int, layers: int, frequencies: int) -> None:
+    def __init__(
+        self, features: int, *, hidden: int, layers: int, frequencies: int, context: int = 0
+    ) -> None:
         super().__init__()
         omega = math.pi * 2.0 ** torch.arange(frequencies, dtype=torch.float32)
         self.register_buffer("omega", omega)
         self.net = ResidualMLP(
-            features + 1 + 2 * frequencies, features, hidden=hidden, layers=layers
+            features + 1 + 2 * frequencies + context, features, hidden=hidden, layers=layers
         )
 
-    def forward(self, x: Tensor, t: Tensor) -> Tensor:
-        """The velocity at events ``x`` (n, d) and times ``t`` (n, 1) in [0, 1]."""
+    def forward(self, x: Tensor, t: Tensor, context: Tensor | None = None) -> Tensor:
+        """The velocity at events ``x`` (n, d) and times ``t`` (n, 1) in [0, 1], given
+        ``context`` (n, k)."""
         phase = t * self.omega
-        return self.net(torch.cat([x, t, phase.sin(), phase.cos()], dim=-1))
+        parts = [x, t, phase.sin(), phase.cos()]
+        return self.net(torch.cat(parts if context is None else [*parts, context], dim=-1))
 
 
 _CALLS = {"euler": 1, "midpoint": 2, "rk4": 4}
@@ -102,17 +109,22 @@ class CFM(GeneratorModule):
         features: event features d (the transformed features should be standardised, so that
             the Gaussian at t = 0 has the scale of the events).
         params: hyperparameters.
+        conditions: condition columns k among the d inputs (the last k).
     """
 
     model_type: ClassVar[str] = "cfm"
     params_type: ClassVar[type[ModelParams]] = CFMParams
     hparams: CFMParams
 
-    def __init__(self, features: int, params: CFMParams | None = None) -> None:
+    def __init__(self, features: int, params: CFMParams | None = None, conditions: int = 0) -> None:
         params = params or self.params_type()
-        super().__init__(features, params)
+        super().__init__(features, params, conditions)
         self.velocity = VelocityField(
-            features, hidden=params.hidden, layers=params.layers, frequencies=params.frequencies
+            self.generated,
+            hidden=params.hidden,
+            layers=params.layers,
+            frequencies=params.frequencies,
+            context=conditions,
         )
         self.averaged = copy.deepcopy(self.velocity).requires_grad_(False)
 
@@ -121,9 +133,10 @@ class CFM(GeneratorModule):
         return {"model": adam(self.velocity.parameters(), lr=lr, weight_decay=weight_decay)}
 
     def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
-        """``x0`` (n, d) ~ N(0, 1), the path's start, and ``t`` (n, 1) ~ U(0, 1) for ``x`` (n, d)."""
+        """``x0`` (n, d − k) ~ N(0, 1), the path's start, and ``t`` (n, 1) ~ U(0, 1) for ``x``
+        (n, d)."""
         return {
-            "x0": torch.randn(x.shape, generator=generator, device=x.device),
+            "x0": torch.randn((len(x), self.generated), generator=generator, device=x.device),
             "t": torch.rand((len(x), 1), generator=generator, device=x.device),
         }
 
@@ -141,10 +154,11 @@ class CFM(GeneratorModule):
             ``{"loss": mse, "mse": mse}``, scalars.
         """
         x0, t = noise["x0"], noise["t"]
+        x, condition = self.split_condition(x)
         shrink = 1.0 - self.hparams.sigma_min
         xt = (1.0 - shrink * t) * x0 + t * x
         target = x - shrink * x0
-        error = (self.velocity(xt, t).float() - target.float()).pow(2).mean(dim=-1)
+        error = (self.velocity(xt, t, condition).float() - target.float()).pow(2).mean(dim=-1)
         mse = error.mean() if weights is None else (weights * error).mean()
         return {"loss": mse, "mse": mse}
 
@@ -173,12 +187,17 @@ class CFM(GeneratorModule):
         torch._foreach_lerp_(averaged, trained, 1.0 - decay)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
-        """Draw ``n`` events, shape (n, d), in transformed space.
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Tensor:
+        """Draw ``n`` events, shape (n, d), in transformed space; given ``condition`` (n, k)
+        for a conditional model (:meth:`condition_for`).
 
         Costs ``steps`` × (1, 2, 4 for Euler, midpoint, RK4) passes of the velocity network.
         """
-        x0 = torch.randn((n, self.features), generator=generator, device=self.device)
-        return integrate(
-            self.averaged, x0, solver=self.hparams.solver, steps=self.hparams.steps
-        ).float()
+        condition = self.condition_for(n, generator, condition)
+        x0 = torch.randn((n, self.generated), generator=generator, device=self.device)
+        if condition is None:
+            velocity = self.averaged
+        else:
+            velocity = lambda x, t: self.averaged(x, t, condition)  # noqa: E731
+        x = integrate(velocity, x0, solver=self.hparams.solver, steps=self.hparams.steps).float()
+        return x if condition is None else torch.cat([x, condition], dim=1)

@@ -27,9 +27,14 @@ _ENCODE_CHUNK = 65536
 class VAE(GeneratorModule):
     """Naive beta-VAE (arXiv:1901.00875): Gaussian encoder, MLP decoder, samples z ~ N(0, 1).
 
+    Conditional (``conditions`` = k > 0, as a conditional VAE, Sohn et al., NeurIPS 2015): the
+    encoder reads the event with its condition, the decoder the code with the condition, and
+    the decoder reconstructs the d − k generated features.
+
     Arguments:
         features: event features d.
         params: hyperparameters.
+        conditions: condition columns k among the d inputs (the last k).
     """
 
     model_type: ClassVar[str] = "vae"
@@ -39,22 +44,22 @@ class VAE(GeneratorModule):
     learns_sigma: ClassVar[bool] = True
     """Whether the encoder outputs a log-variance beside each mean (width 2 latent, else latent)."""
 
-    def __init__(self, features: int, params: VAEParams | None = None) -> None:
+    def __init__(self, features: int, params: VAEParams | None = None, conditions: int = 0) -> None:
         params = params or self.params_type()
-        super().__init__(features, params)
+        super().__init__(features, params, conditions)
         width = {"hidden": params.hidden, "layers": params.layers}
         outputs = (2 if self.learns_sigma else 1) * params.latent
         self.encoder = ResidualMLP(features, outputs, **width)
-        self.decoder = ResidualMLP(params.latent, features, **width)
+        self.decoder = ResidualMLP(params.latent + conditions, self.generated, **width)
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """Return the posterior mean and log-variance, each of shape (n, latent), for x (n, d)."""
         mu, logvar = self.encoder(x).chunk(2, dim=-1)
         return mu, logvar.clamp(-30.0, 20.0)
 
-    def decode(self, z: Tensor) -> Tensor:
-        """Map latent points (n, latent) to events (n, d)."""
-        return self.decoder(z)
+    def decode(self, z: Tensor, condition: Tensor | None = None) -> Tensor:
+        """Map latent points (n, latent), given ``condition`` (n, k), to events (n, d − k)."""
+        return self.decoder(z if condition is None else torch.cat([z, condition], dim=-1))
 
     def noise(self, x: Tensor, generator: torch.Generator | None) -> dict[str, Tensor]:
         """``eps`` (n, latent): the standard normal draws of the reparametrisation of ``x``;
@@ -89,7 +94,8 @@ class VAE(GeneratorModule):
         mu, logvar = self.encode(x)
         eps = noise["eps"].to(mu.dtype)
         z = mu + torch.exp(0.5 * logvar) * eps
-        recon = self.decode(z)
+        x, condition = self.split_condition(x)
+        recon = self.decode(z, condition)
         mse = (recon.float() - x.float()).pow(2).mean(dim=-1)
         return mse, self.kl(mu, logvar, z, eps), recon, mu
 
@@ -125,14 +131,18 @@ class VAE(GeneratorModule):
         return torch.randn(shape, generator=generator, device=self.device)
 
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator) -> Tensor:
+    def sample(self, n: int, generator: torch.Generator, condition: Tensor | None = None) -> Tensor:
         """Draw ``n`` events, shape (n, d), in transformed space.
 
         Arguments:
             n: number of events.
             generator: a torch generator on the model's device.
+            condition: the condition rows (n, k) of a conditional model, or ``None`` to draw
+                them from the training rows (:meth:`condition_for`).
         """
-        return self.decode(self.sample_latent(n, generator)).float()
+        condition = self.condition_for(n, generator, condition)
+        x = self.decode(self.sample_latent(n, generator), condition).float()
+        return x if condition is None else torch.cat([x, condition], dim=1)
 
     @torch.no_grad()
     def codes(self, events: Tensor) -> tuple[Tensor, Tensor]:

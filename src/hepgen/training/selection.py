@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from hepgen.errors import HepgenError
-from hepgen.models.base import GeneratorModule
+from hepgen.models.base import GeneratorModule, sample_given
 from hepgen.seeds import derive_seed
 from hepgen.stats import chi2_ndf_1d, ks_1d, spearman_matrix, wasserstein_1
 from hepgen.training.state import Progress
@@ -249,7 +249,13 @@ def sampled_distances(
     model.prepare_sampling(train, weights, seed=derive_seed(seed, "prepare"))
     val = val[:MAX_SELECT_EVENTS]
     generator = torch.Generator(device=val.device).manual_seed(derive_seed(seed, "draw"))
-    chunks = [model.sample(len(c), generator).float() for c in val.split(_CHUNK)]
+    # a conditional model is given the validation events' own conditions (its last inputs)
+    chunks = [
+        sample_given(
+            model, len(c), generator, c[:, model.generated :] if model.conditions else None
+        ).float()
+        for c in val.split(_CHUNK)
+    ]
     generated = torch.cat(chunks).cpu().numpy()
     if not np.isfinite(generated).all():
         return dict.fromkeys(names, math.nan)

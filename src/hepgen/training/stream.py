@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from hepgen.preprocessing import Transform
+    from hepgen.preprocessing.condition import Conditioning
 
 __all__ = ["Chunk", "EventStream", "Prepare", "Scan", "columns_prepare", "transform_prepare"]
 
@@ -36,8 +37,9 @@ Prepare = Callable[["pd.DataFrame"], Chunk]
 """Turns one row group (a physical event table) into network inputs and weights."""
 
 
-def transform_prepare(transform: Transform) -> Prepare:
-    """Row group → ``transform.forward`` of it and its ``weight`` column (if any)."""
+def transform_prepare(transform: Transform | Conditioning) -> Prepare:
+    """Row group → ``transform.forward`` of it (a :class:`Transform`, or the
+    :class:`Conditioning` of a conditional model) and its ``weight`` column (if any)."""
 
     def prepare(table: pd.DataFrame) -> Chunk:
         w = table["weight"].to_numpy(np.float64) if "weight" in table else None

@@ -1,0 +1,216 @@
+"""Where a conditional generator's conditions come from when it samples (``sample.condition``).
+
+Four sources, each giving the physical condition values of every event to draw:
+
+- ``test`` (default): the rows of the dataset's test split, in order, cycled to the number
+  of events (each row gets ``events / rows`` events, rounded);
+- ``file``: the rows of a user's Parquet or ROOT file (``path``, ``tree``) holding the
+  condition columns, cycled likewise;
+- ``grid``: the Cartesian product of the values listed per condition (``grid: {name:
+  [values]}``), each point getting an equal share of the events;
+- ``region``: targeted generation, events whose conditions lie in a region (``region: {name:
+  {min, max}}``, either bound optional). The conditions are drawn from a model of their
+  distribution inside the region — a Gaussian kernel density estimate (Scott's bandwidth,
+  :class:`scipy.stats.gaussian_kde`), in the conditions' transformed space, of the training
+  split's condition rows that fall in it, weighted by the event weights — with draws beyond a
+  bound reflected back into the
+  region (the reflection correction of a kernel estimate at a boundary, Schuster 1985, which
+  keeps the density near a cut from being halved) and those still outside rejected. Test rows
+  are never copied.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from hepgen.errors import HepgenError
+
+__all__ = ["SOURCES", "condition_rows", "in_region"]
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("test", "file", "grid", "region")
+
+
+def condition_rows(
+    options: Mapping[str, Any] | None,
+    conditioning: Any,
+    n: int,
+    *,
+    test: str | os.PathLike,
+    train: str | os.PathLike,
+    seed: int,
+) -> pd.DataFrame:
+    """The physical condition values of ``n`` events, shape (n, k), in the order of
+    ``conditioning.columns``.
+
+    Arguments:
+        options: the ``sample.condition`` config (``None``: ``{source: test}``).
+        conditioning: the model's :class:`hepgen.preprocessing.condition.Conditioning`.
+        n: events to draw.
+        test: the test split (Parquet), for ``source: test``.
+        train: the training split (Parquet), for ``source: region``.
+        seed: seeds the draws of ``source: region``.
+    """
+    options = dict(options or {})
+    source = options.get("source", "test")
+    names = conditioning.columns
+    if source == "test":
+        rows = conditioning.physical(pd.read_parquet(test))
+    elif source == "file":
+        rows = conditioning.physical(_read(options, names))
+    elif source == "grid":
+        rows = _grid(options.get("grid") or {}, names)
+    elif source == "region":
+        table = pd.read_parquet(train)
+        weights = table["weight"].to_numpy(np.float64) if "weight" in table else None
+        return _region_draw(conditioning, conditioning.physical(table), weights, options, n, seed)
+    else:
+        msg = f"sample.condition.source must be one of {list(SOURCES)}, found {source!r}"
+        raise HepgenError(msg)
+    if rows.empty:
+        msg = f"sample.condition (source {source!r}) gives no condition rows"
+        raise HepgenError(msg)
+    log.info("conditions of %d events from %d %s rows", n, len(rows), source)
+    return rows.iloc[np.arange(n) % len(rows)].reset_index(drop=True)
+
+
+def in_region(values: pd.DataFrame, region: Mapping[str, Mapping[str, float]]) -> np.ndarray:
+    """(n,) True where every bounded column of ``values`` lies in ``[min, max)``."""
+    keep = np.ones(len(values), dtype=bool)
+    for name, bounds in region.items():
+        x = values[name].to_numpy(np.float64)
+        keep &= x >= bounds.get("min", -np.inf)
+        keep &= x < bounds.get("max", np.inf)
+    return keep
+
+
+def _read(options: Mapping[str, Any], names: list[str]) -> pd.DataFrame:
+    """The condition columns of a user's Parquet or ROOT file (``path``, ``tree``)."""
+    path = options.get("path")
+    if not path:
+        raise HepgenError("sample.condition.source 'file' needs key 'path'")
+    try:
+        if str(path).endswith(".root"):
+            import uproot
+
+            with uproot.open(path) as file:
+                tree = file[options.get("tree", "events")]
+                present = [b for b in names if b in tree.keys()]
+                table = tree.arrays(present, library="pd") if present else pd.DataFrame()
+        else:
+            table = pd.read_parquet(path)
+    except (OSError, ValueError, KeyError) as err:
+        msg = f"sample.condition.path {os.fspath(path)!r} cannot be read: {err}"
+        raise HepgenError(msg) from err
+    missing = [c for c in names if c not in table.columns]
+    if missing:
+        msg = (
+            f"sample.condition.path {os.fspath(path)!r} lacks the condition columns {missing} "
+            f"(it has {list(table.columns)[:12]})"
+        )
+        raise HepgenError(msg)
+    return table[names]
+
+
+def _grid(grid: Mapping[str, list[float]], names: list[str]) -> pd.DataFrame:
+    """Every combination of the listed values of the conditions."""
+    missing = [c for c in names if c not in grid]
+    extra = [c for c in grid if c not in names]
+    if missing or extra:
+        msg = (
+            f"sample.condition.grid must list values for exactly the conditions {names}; "
+            f"missing {missing}, unknown {extra}"
+        )
+        raise HepgenError(msg)
+    points = list(itertools.product(*(list(grid[c]) for c in names)))
+    return pd.DataFrame(points, columns=names, dtype=np.float64)
+
+
+def _reflected(values: np.ndarray, bounds: Mapping[int, tuple[float, float]]) -> np.ndarray:
+    """``values`` (n, k) with every value beyond a bound mirrored about that bound."""
+    values = values.copy()
+    for j, (lo, hi) in bounds.items():
+        x = values[:, j]
+        x = np.where(x < lo, 2.0 * lo - x, x)
+        values[:, j] = np.where(x >= hi, 2.0 * hi - x, x)
+    return values
+
+
+def _inside(values: np.ndarray, bounds: Mapping[int, tuple[float, float]]) -> np.ndarray:
+    keep = np.ones(len(values), dtype=bool)
+    for j, (lo, hi) in bounds.items():
+        keep &= (values[:, j] >= lo) & (values[:, j] < hi)
+    return keep
+
+
+def _region_draw(
+    conditioning: Any,
+    train: pd.DataFrame,
+    weights: np.ndarray | None,
+    options: Mapping[str, Any],
+    n: int,
+    seed: int,
+) -> pd.DataFrame:
+    """``n`` condition rows from a weighted Gaussian KDE of the training rows in the region.
+
+    The density is estimated in the conditions' transformed space (their fitted chains,
+    monotonic in every column, so that the region's bounds map to bounds there), where the
+    values are of unit scale and a pT-like condition cannot leak below zero.
+    """
+    from scipy.stats import gaussian_kde
+
+    region = options.get("region") or {}
+    names = list(train.columns)
+    unknown = [c for c in region if c not in names]
+    if not region or unknown:
+        msg = (
+            f"sample.condition.source 'region' needs key 'region' bounding some of the "
+            f"conditions {names}; unknown {unknown}"
+        )
+        raise HepgenError(msg)
+    inside = in_region(train, region)
+    count = int(inside.sum())
+    if count < 2 * train.shape[1] + 2:
+        msg = f"sample.condition.region {dict(region)} holds {count} training events: too few to model"
+        raise HepgenError(msg)
+    encoded = conditioning.encode(train[inside]).astype(np.float64)
+    corners = pd.DataFrame(
+        {
+            c: [region.get(c, {}).get("min", np.nan), region.get(c, {}).get("max", np.nan)]
+            for c in names
+        }
+    )
+    with np.errstate(all="ignore"):
+        edges = conditioning.encode(corners.fillna(train.median()))
+    bounds = {
+        j: (
+            edges[0, j] if "min" in region.get(c, {}) else -np.inf,
+            edges[1, j] if "max" in region.get(c, {}) else np.inf,
+        )
+        for j, c in enumerate(names)
+        if c in region
+    }
+    w = None if weights is None else np.clip(weights[inside], 0.0, None)
+    kde = gaussian_kde(encoded.T, weights=w)
+    rng = np.random.default_rng(seed)
+    drawn, kept = [], 0
+    for _ in range(1000):
+        batch = _reflected(kde.resample(max(n - kept, 1024), seed=rng).T, bounds)
+        batch = batch[_inside(batch, bounds)]
+        drawn.append(batch)
+        kept += len(batch)
+        if kept >= n:
+            break
+    else:
+        raise HepgenError(f"sample.condition.region {dict(region)}: the density puts no mass in it")
+    rows = conditioning.decode(np.concatenate(drawn)[:n])
+    log.info("conditions of %d events from a KDE of %d training events in %s", n, count, region)
+    return rows
