@@ -9,7 +9,7 @@ import pytest
 from hepgen.errors import HepgenError
 from hepgen.simulate import simulate
 from hepgen.simulate.generate import heavy_hadrons, pythia_seed
-from hepgen.simulate.ntuple import COLLECTIONS, FLAT
+from hepgen.simulate.ntuple import COLLECTIONS, FLAT, GEN_COLLECTIONS
 
 M_Z = 91.1876  # GeV
 
@@ -44,14 +44,18 @@ def dilepton_mass(branches: dict) -> np.ndarray:
 @pytest.mark.parametrize("name", ["dy", "ttbar", "zgamma"])
 def test_branches_have_one_entry_per_event(name, request):
     branches, stats = request.getfixturevalue(name)
-    expected = {f"{c}_{f}" for c, fields in COLLECTIONS.items() for f in fields} | set(FLAT)
+    collections = {**COLLECTIONS, **GEN_COLLECTIONS}
+    expected = {f"{c}_{f}" for c, fields in collections.items() for f in fields} | set(FLAT)
     assert set(branches) == expected
     assert all(len(v) == stats["events"] for v in branches.values())
     assert np.all(branches["weight"] == 1.0)
-    for c in COLLECTIONS:
+    for c in collections:
         pt = branches[f"{c}_pt"]
         assert ak.all(pt[:, :-1] >= pt[:, 1:]), f"{c} not pT-ordered"
+    for c in COLLECTIONS:
         assert ak.all(abs(branches[f"{c}_eta"]) < 2.5)
+    for c in GEN_COLLECTIONS:
+        assert ak.all(abs(branches[f"{c}_eta"]) < 4.9)
     assert ak.all(branches["lep_pt"] > 10.0) and ak.all(branches["jet_pt"] > 20.0)
     assert ak.all(branches["lep_charge"] == -np.sign(branches["lep_pdgid"]))
 

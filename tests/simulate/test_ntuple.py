@@ -8,17 +8,19 @@ import pytest
 import uproot
 
 from hepgen.errors import HepgenError
-from hepgen.simulate.ntuple import COLLECTIONS, FLAT, write_ntuple
+from hepgen.simulate.ntuple import COLLECTIONS, FLAT, GEN_COLLECTIONS, write_ntuple
 
 
 def branches(rng: np.random.Generator, n: int = 50) -> dict:
     out = {}
-    for name, fields in COLLECTIONS.items():
+    for name, fields in {**COLLECTIONS, **GEN_COLLECTIONS}.items():
         counts = rng.integers(0, 4, n)
         total = int(counts.sum())
         for field in fields:
             if field == "btag":
                 values = rng.random(total) < 0.3
+            elif field == "reco":
+                values = rng.integers(-1, 3, total).astype(np.int32)
             elif field in ("charge", "pdgid"):
                 values = rng.choice([-1, 1], total).astype(np.int32) * (
                     13 if field == "pdgid" else 1
@@ -39,7 +41,8 @@ def test_round_trip(tmp_path, rng):
     with uproot.open(path) as file:
         tree = file["events"]
         assert tree.num_entries == 50
-        expected = set(data) | {"nlep", "njet", "nphoton"}
+        counters = {"nlep", "njet", "nphoton", "ngen_lep", "ngen_jet", "ngen_photon"}
+        expected = set(data) | counters
         assert set(tree.keys()) == expected
         read = tree.arrays(library="ak")
     for name, values in data.items():
@@ -47,13 +50,15 @@ def test_round_trip(tmp_path, rng):
     assert ak.to_list(read["nlep"]) == ak.num(data["lep_pt"]).tolist()
     assert str(ak.type(read["lep_charge"])).endswith("int32")
     assert str(ak.type(read["jet_btag"])).endswith("bool")
+    assert str(ak.type(read["gen_jet_reco"])).endswith("int32")
+    assert ak.to_list(read["ngen_jet"]) == ak.num(data["gen_jet_pt"]).tolist()
 
 
 def test_missing_branch_raises_and_writes_nothing(tmp_path, rng):
     data = branches(rng)
-    del data["jet_btag"]
+    del data["jet_btag"], data["gen_lep_reco"]
     path = tmp_path / "chunk0.root"
-    with pytest.raises(HepgenError, match="jet_btag"):
+    with pytest.raises(HepgenError, match="jet_btag.*gen_lep_reco"):
         write_ntuple(path, data)
     assert list(tmp_path.iterdir()) == []
 

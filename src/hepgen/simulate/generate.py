@@ -17,6 +17,7 @@ from hepgen.errors import HepgenError
 from hepgen.simulate.detector import DetectorConfig
 from hepgen.simulate.processes import PROCESSES, Process, process_options
 from hepgen.simulate.reco import reconstruct
+from hepgen.simulate.truth import PROMPT_STATUS_MAX
 
 __all__ = ["BATCH_SIZE", "heavy_hadrons", "pythia_seed", "resolve_options", "simulate"]
 
@@ -123,7 +124,8 @@ def _truth(batch: ak.Array) -> tuple[ak.Array, ak.Array, np.ndarray]:
     flavour = heavy_hadrons(prt.id)
     heavy = ak.with_field(record, flavour, "flavour")[flavour > 0]
     weights = ak.fill_none(ak.firsts(batch.info.weights), 1.0)
-    return record[prt.status > 0], heavy, ak.to_numpy(weights).astype(np.float64)
+    final = ak.with_field(record, abs(prt.status) <= PROMPT_STATUS_MAX, "prompt")[prt.status > 0]
+    return final, heavy, ak.to_numpy(weights).astype(np.float64)
 
 
 def simulate(
@@ -144,7 +146,8 @@ def simulate(
         options: process options (e.g. ``lepton``) and ``DetectorConfig`` fields.
 
     Returns:
-        The branches (jagged ``lep_*, jet_*, photon_*``, flat ``met, met_phi, weight``;
+        The branches (jagged ``lep_*, jet_*, photon_*`` and their generator-level
+        ``gen_lep_*, gen_jet_*, gen_photon_*``, flat ``met, met_phi, weight``;
         ``events`` entries each) and the run statistics (rate in events/s, cross section
         ``sigma_pb`` ± ``sigma_err_pb`` from Pythia's ``sigmaGen``).
     """

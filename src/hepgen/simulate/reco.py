@@ -1,4 +1,7 @@
-"""Object reconstruction from final-state particles: isolated leptons and photons, jets, MET."""
+"""Object reconstruction from final-state particles: isolated leptons and photons, jets, MET.
+
+Also returns the generator-level objects (``gen_*``) matched to the reconstructed ones.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +12,18 @@ import numpy as np
 
 from hepgen.simulate.detector import (
     DetectorConfig,
+    acceptance_margin,
     btag,
+    ecal_angle_resolution,
     ecal_resolution,
+    jet_angle_resolution,
     jet_resolution,
     muon_resolution,
+    smear_direction,
     smear_factor,
+    track_angle_resolution,
 )
+from hepgen.simulate.truth import delta_r2, gen_leptons_photons, match_by_dr, sort_by_pt
 
 __all__ = ["delta_r2", "flavour_labels", "reconstruct"]
 
@@ -26,21 +35,6 @@ def _polar(px: ak.Array, py: ak.Array, pz: ak.Array) -> tuple[ak.Array, ak.Array
     pt = np.hypot(px, py)
     eta = np.arcsinh(pz / np.maximum(pt, 1e-9))
     return pt, eta, np.arctan2(py, px)
-
-
-def delta_r2(a: ak.Array, b: ak.Array) -> ak.Array:
-    """Squared distance ΔR² = Δη² + Δφ² of every pair (a_i, b_j) in each event.
-
-    Arguments:
-        a: records with ``eta, phi``, shape (events, var).
-        b: records with ``eta, phi``, shape (events, var).
-
-    Returns:
-        ΔR², shape (events, len(a), len(b)).
-    """
-    x, y = ak.unzip(ak.cartesian([a, b], axis=1, nested=True))
-    dphi = (x.phi - y.phi + np.pi) % (2.0 * np.pi) - np.pi
-    return (x.eta - y.eta) ** 2 + dphi**2
 
 
 def flavour_labels(jets: ak.Array, hadrons: ak.Array, *, dr: float) -> ak.Array:
@@ -62,20 +56,34 @@ def flavour_labels(jets: ak.Array, hadrons: ak.Array, *, dr: float) -> ak.Array:
     return ak.values_astype(ak.where(has_b, 5, ak.where(has_c, 4, 0)), np.int32)
 
 
-def _smear(objects: ak.Array, sigma: np.ndarray, rng: np.random.Generator) -> ak.Array:
-    k = ak.unflatten(smear_factor(sigma, rng), ak.num(objects))
-    return ak.with_field(ak.with_field(objects, objects.pt * k, "pt"), objects.e * k, "e")
+def _smear(
+    objects: ak.Array, sigma: np.ndarray, sigma_angle: np.ndarray, rng: np.random.Generator
+) -> ak.Array:
+    """Smear pT and E by the factor 1 + σ·N(0, 1), then η and φ by ``sigma_angle``.
 
-
-def _sorted(objects: ak.Array) -> ak.Array:
-    return objects[ak.argsort(objects.pt, axis=1, ascending=False, stable=True)]
+    The scaled four-momentum keeps its mass scaled by the same factor (as before the angles
+    move), and E is recomputed from the smeared pT and η at that mass, so E² − |p|² = m².
+    """
+    counts = ak.num(objects)
+    flat = ak.flatten(objects)
+    pt, eta, phi, e = (ak.to_numpy(flat[k]) for k in ("pt", "eta", "phi", "e"))
+    k = smear_factor(sigma, rng)
+    mass = np.sqrt(np.maximum(e**2 - (pt * np.cosh(eta)) ** 2, 0.0))
+    eta, phi = smear_direction(eta, phi, sigma_angle, rng)
+    pt = pt * k
+    e = np.hypot(pt * np.cosh(eta), k * mass)
+    for name, value in (("pt", pt), ("eta", eta), ("phi", phi), ("e", e)):
+        objects = ak.with_field(objects, ak.unflatten(value, counts), name)
+    return objects
 
 
 def _isolated(vis: ak.Array, config: DetectorConfig) -> ak.Array:
     aid = abs(vis.id)
     is_lep = (aid == 11) | (aid == 13)
     loose = ak.where(is_lep, 0.5 * config.lep_pt_min, 0.5 * config.photon_pt_min)
-    cands = vis[(is_lep | (aid == 22)) & (abs(vis.eta) < config.eta_max) & (vis.pt > loose)]
+    # Acceptance acts on the smeared η: candidates just outside eta_max may be smeared in.
+    window = config.eta_max + acceptance_margin(config)
+    cands = vis[(is_lep | (aid == 22)) & (abs(vis.eta) < window) & (vis.pt > loose)]
     others = vis[vis.pt > config.iso_pt_min]
     d2 = delta_r2(cands, others)
     same = ak.cartesian([cands.idx, others.idx], axis=1, nested=True)
@@ -91,7 +99,8 @@ def _cluster(inputs: ak.Array, config: DetectorConfig) -> ak.Array:
     sequence = fastjet.ClusterSequence(
         four, fastjet.JetDefinition(fastjet.antikt_algorithm, config.jet_r)
     )
-    min_pt = 0.25 * config.jet_pt_min  # true-pT floor; smearing from below it is negligible
+    # True-pT floor: smearing from below it is negligible, and gen jets need nothing lower.
+    min_pt = min(0.25 * config.jet_pt_min, config.gen_jet_pt_min)
     jets = sequence.inclusive_jets(min_pt)
     index = sequence.constituent_index(min_pt)
     start = np.concatenate([[0], np.cumsum(ak.num(inputs))[:-1]])
@@ -116,30 +125,35 @@ def _leptons_photons(
     isolated = _truth_fields(isolated, isolated.px, isolated.py, isolated.pt)
     lep = isolated[abs(isolated.id) != 22]
     flat = ak.flatten(lep)
+    pt, e = ak.to_numpy(flat.pt), ak.to_numpy(flat.e)
     sigma = np.where(
         ak.to_numpy(abs(flat.id)) == 13,
-        muon_resolution(ak.to_numpy(flat.pt), config),  # muons: tracker pT measurement
-        ecal_resolution(ak.to_numpy(flat.e), config),  # electrons: calorimeter energy
+        muon_resolution(pt, config),  # muons: tracker pT measurement
+        ecal_resolution(e, config),  # electrons: calorimeter energy
     )
-    lep = _smear(lep, sigma, rng)
+    lep = _smear(lep, sigma, track_angle_resolution(pt, config), rng)  # track direction
     photon = isolated[abs(isolated.id) == 22]
-    photon = _smear(photon, ecal_resolution(ak.to_numpy(ak.flatten(photon.e)), config), rng)
-    lep = _sorted(lep[lep.pt > config.lep_pt_min])
-    photon = _sorted(photon[photon.pt > config.photon_pt_min])
-    return lep, photon
+    e = ak.to_numpy(ak.flatten(photon.e))
+    photon = _smear(photon, ecal_resolution(e, config), ecal_angle_resolution(e, config), rng)
+    lep = sort_by_pt(lep[(lep.pt > config.lep_pt_min) & (abs(lep.eta) < config.eta_max)])
+    photon = photon[(photon.pt > config.photon_pt_min) & (abs(photon.eta) < config.eta_max)]
+    return lep, sort_by_pt(photon)
 
 
 def _jets(
     inputs: ak.Array, heavy: ak.Array, config: DetectorConfig, rng: np.random.Generator
-) -> ak.Array:
+) -> tuple[ak.Array, ak.Array]:
+    """Reconstructed (smeared, b-tagged) jets and the generator-level jets before smearing."""
     jets = _cluster(inputs, config)
-    jets = _smear(jets, jet_resolution(ak.to_numpy(ak.flatten(jets.pt)), config), rng)
-    jets = _sorted(jets[(jets.pt > config.jet_pt_min) & (abs(jets.eta) < config.eta_max)])
+    gen = sort_by_pt(jets[jets.pt > config.gen_jet_pt_min])
+    pt = ak.to_numpy(ak.flatten(jets.pt))
+    jets = _smear(jets, jet_resolution(pt, config), jet_angle_resolution(pt, config), rng)
+    jets = sort_by_pt(jets[(jets.pt > config.jet_pt_min) & (abs(jets.eta) < config.eta_max)])
     hpt, heta, hphi = _polar(heavy.px, heavy.py, heavy.pz)
     hadrons = ak.zip({"eta": heta, "phi": hphi, "flavour": heavy.flavour})
     labels = flavour_labels(jets, hadrons[hpt > config.tag_hadron_pt_min], dr=config.tag_dr)
     tags = btag(ak.to_numpy(ak.flatten(labels)), config, rng)
-    return ak.with_field(jets, ak.unflatten(tags, ak.num(jets)), "btag")
+    return ak.with_field(jets, ak.unflatten(tags, ak.num(jets)), "btag"), gen
 
 
 def _met(
@@ -169,9 +183,16 @@ def reconstruct(
     with anti-kT, smeared, thresholded and b-tagged. MET is minus the vector sum of the
     reconstructed objects and of the soft term: the true pT of visible particles used by
     no reconstructed object, smeared per component by ``soft_stochastic``·√ΣET_soft.
+    Directions are smeared too; acceptance and thresholds apply to the smeared values.
+
+    The generator-level collections (``gen_lep_*``, ``gen_photon_*``, ``gen_jet_*``) are
+    the prompt e, μ, γ and the jets clustered from the same inputs as the reconstructed
+    jets before smearing (see ``DetectorConfig``), each with ``*_reco``: the index of its
+    ΔR match in the reconstructed collection, −1 when it was not reconstructed.
 
     Arguments:
-        final: final-state particles with ``px, py, pz, e`` [GeV] and ``id`` (PDG),
+        final: final-state particles with ``px, py, pz, e`` [GeV], ``id`` (PDG) and,
+            optionally, ``prompt`` (bool; without it every particle counts as prompt),
             shape (events, var); neutrinos are dropped here.
         heavy: heavy-flavour hadrons with ``px, py, pz`` [GeV] and ``flavour`` (5 or 4),
             shape (events, var).
@@ -179,11 +200,13 @@ def reconstruct(
         rng: the detector's random generator (the only source of randomness).
 
     Returns:
-        Branches: jagged ``lep_*, jet_*, photon_*`` (pT-ordered) and flat ``met, met_phi``.
+        Branches: jagged ``lep_*, jet_*, photon_*``, ``gen_lep_*, gen_jet_*, gen_photon_*``
+        (pT-ordered) and flat ``met, met_phi``.
     """
     pt, eta, phi = _polar(final.px, final.py, final.pz)
     fields = {k: final[k] for k in ("px", "py", "pz", "e", "id")}
-    particles = ak.zip({**fields, "pt": pt, "eta": eta, "phi": phi})
+    prompt = final.prompt if "prompt" in final.fields else ak.ones_like(final.id, dtype=bool)
+    particles = ak.zip({**fields, "pt": pt, "eta": eta, "phi": phi, "prompt": prompt})
     aid = abs(final.id)
     visible = ~((aid == 12) | (aid == 14) | (aid == 16)) & (abs(eta) < config.calo_eta_max)
     vis = particles[visible]
@@ -194,15 +217,31 @@ def reconstruct(
     start = np.concatenate([[0], np.cumsum(ak.num(vis))[:-1]])
     keep = np.ones(int(ak.sum(ak.num(vis))), dtype=bool)
     keep[ak.to_numpy(ak.flatten(isolated.idx + start))] = False  # no double counting in jets
-    jets = _jets(vis[ak.unflatten(keep, ak.num(vis))], heavy, config, rng)
+    jets, gen_jet = _jets(vis[ak.unflatten(keep, ak.num(vis))], heavy, config, rng)
     met_x, met_y = _met(vis, [lep, photon, jets], config, rng)
+    gen_lep, gen_photon = gen_leptons_photons(vis, config)
 
     out: dict[str, ak.Array | np.ndarray] = {}
-    for name, objects in (("lep", lep), ("jet", jets), ("photon", photon)):
+    objects = {
+        "lep": lep,
+        "jet": jets,
+        "photon": photon,
+        "gen_lep": gen_lep,
+        "gen_jet": gen_jet,
+        "gen_photon": gen_photon,
+    }
+    for name, collection in objects.items():
         for var in ("pt", "eta", "phi", "e"):
-            out[f"{name}_{var}"] = ak.values_astype(objects[var], np.float64)
-    out["lep_charge"] = ak.values_astype(-np.sign(lep.id), np.int32)
-    out["lep_pdgid"] = ak.values_astype(lep.id, np.int32)
+            out[f"{name}_{var}"] = ak.values_astype(collection[var], np.float64)
+    for name in ("lep", "gen_lep"):
+        out[f"{name}_charge"] = ak.values_astype(-np.sign(objects[name].id), np.int32)
+        out[f"{name}_pdgid"] = ak.values_astype(objects[name].id, np.int32)
+    for name, cone in (
+        ("lep", config.lep_match_dr),
+        ("jet", config.jet_match_dr),
+        ("photon", config.photon_match_dr),
+    ):
+        out[f"gen_{name}_reco"] = match_by_dr(objects[f"gen_{name}"], objects[name], cone)
     out["jet_btag"] = jets.btag
     out["met"] = np.hypot(met_x, met_y)
     out["met_phi"] = np.arctan2(met_y, met_x)
