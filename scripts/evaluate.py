@@ -40,6 +40,7 @@ def main(smk: Any) -> None:
             train=train,
             embed=transform.forward,
             model=f"{p.dataset}/{p.model}",
+            condition=list(getattr(p, "condition", []) or []),
         )
     log.info("%s/%s: %s", p.dataset, p.model, summary(metrics))
     log.info("seconds per metric: %s", metrics["seconds"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hepgen.metrics.binned import binned, chi2_ndf, histogram_edges, separation_power
 from hepgen.metrics.classifier import classifier_auc, classifier_test, make_classifier
+from hepgen.metrics.conditional import conditional_w1
 from hepgen.metrics.correlation import spearman_distance, spearman_matrix
 from hepgen.metrics.evaluate import evaluate
 from hepgen.metrics.frechet import fpd, frechet_distance
@@ -14,17 +15,20 @@ from hepgen.metrics.memorisation import data_copying
 from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.quantiles import quantile_mse
 from hepgen.metrics.record import sampling_record, summary, write_metrics
+from hepgen.metrics.response import ResponseColumns, response_metrics
 from hepgen.metrics.tails import tail_ratios
 from hepgen.metrics.wasserstein import w1_distances, weighted_std
 from hepgen.preprocessing.observables import observables
 
 __all__ = [
     "EvaluateOptions",
+    "ResponseColumns",
     "Weights",
     "binned",
     "chi2_ndf",
     "classifier_auc",
     "classifier_test",
+    "conditional_w1",
     "data_copying",
     "evaluate",
     "fpd",
@@ -35,6 +39,7 @@ __all__ = [
     "make_classifier",
     "observables",
     "quantile_mse",
+    "response_metrics",
     "sampling_record",
     "separation_power",
     "spearman_distance",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ import pandas as pd
 from hepgen.errors import HepgenError
 from hepgen.metrics.bootstrap import entry, nan_std, resamples
 from hepgen.metrics.classifier import MIN_EVENTS_PER_HALF, classifier_test
+from hepgen.metrics.conditional import conditional_w1
 from hepgen.metrics.correlation import spearman_replicas
 from hepgen.metrics.frechet import fpd_arrays, max_abs_normalise
 from hepgen.metrics.inputs import (
@@ -26,6 +27,7 @@ from hepgen.metrics.marginals import FEATURE_FAMILIES, Sample, compare_marginals
 from hepgen.metrics.memorisation import copying_entries
 from hepgen.metrics.options import EvaluateOptions
 from hepgen.metrics.replicas import draw_counts
+from hepgen.metrics.response import ResponseColumns, has_response_columns, response_metrics
 from hepgen.metrics.tails import has_tail
 from hepgen.preprocessing.observables import observables
 from hepgen.weighting import absent_as_nan
@@ -50,6 +52,7 @@ def evaluate(
     embed: Callable[[pd.DataFrame], np.ndarray] | None = None,
     weights_column: str | None = "weight",
     model: str = "generated",
+    condition: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Compare generated events with the truth and with itself (the floor), metric by metric.
 
@@ -74,6 +77,11 @@ def evaluate(
         weights_column: per-event weight column, used for a table that has it; ``None``
             ignores weights.
         model: the model's name, for error messages.
+        condition: the condition columns of a conditional model (``[]``: unconditional).
+            When given, ``conditional`` holds :func:`hepgen.metrics.conditional.conditional_w1`
+            over the features that are not conditions, and, where the truth is a fast
+            detector simulation table (``reco_found``, ``reco_response``), ``response`` holds
+            :func:`hepgen.metrics.response.response_metrics`.
 
     Returns:
         Plain ints, floats, strings and lists: ``n_truth``, ``n_generated``, ``n_compared``,
@@ -87,7 +95,9 @@ def evaluate(
         ``{"value", "err", "floor", "floor_err"}``.
     """
     try:
-        return _evaluate(truth, generated, features, seed, options, train, embed, weights_column)
+        return _evaluate(
+            truth, generated, features, seed, options, train, embed, weights_column, condition
+        )
     except HepgenError as error:
         msg = f"evaluation of model {model!r}: {error}"
         raise HepgenError(msg) from error
@@ -102,6 +112,7 @@ def _evaluate(
     train: pd.DataFrame | None,
     embed: Callable[[pd.DataFrame], np.ndarray] | None,
     weights_column: str | None,
+    condition: Sequence[str] = (),
 ) -> dict[str, Any]:
     began = time.perf_counter()
     opts = options if isinstance(options, EvaluateOptions) else EvaluateOptions.from_config(options)
@@ -194,6 +205,10 @@ def _evaluate(
         result["memorisation"] = _memorisation(train, rows, embed, opts, sub_seed)
         seconds["memorisation"] = time.perf_counter() - start
 
+    if condition:
+        pair = (truth, generated)
+        _conditional(result, seconds, pair, features, condition, opts, sub_seed, weights_column)
+
     result["observables"] = {
         name: {role: float(obs[role][name].notna().mean()) for role in ("truth", "generated")}
         for name in names
@@ -201,6 +216,38 @@ def _evaluate(
     seconds["total"] = time.perf_counter() - began
     result["seconds"] = seconds
     return result
+
+
+def _conditional(
+    result: dict[str, Any],
+    seconds: dict[str, float],
+    tables: tuple[pd.DataFrame, pd.DataFrame],
+    features: list[str],
+    condition: Sequence[str],
+    opts: EvaluateOptions,
+    seed: int,
+    weights_column: str | None,
+) -> None:
+    """Add the per-condition W1 and, for a fast-simulation table, the detector response."""
+    truth, generated = tables
+    start = time.perf_counter()
+    result["conditional"] = conditional_w1(
+        truth,
+        generated,
+        conditions=condition,
+        features=features,
+        seed=seed,
+        bootstrap=opts.bootstrap,
+        weights_column=weights_column,
+    )
+    seconds["conditional"] = time.perf_counter() - start
+    if has_response_columns(truth):
+        start = time.perf_counter()
+        columns = ResponseColumns(weight=weights_column)
+        result["response"] = response_metrics(
+            truth, generated, seed=seed, bootstrap=opts.bootstrap, columns=columns
+        )
+        seconds["response"] = time.perf_counter() - start
 
 
 def _applies(a: Sample, features: list[str], names: list[str]) -> dict[str, list[str]]:

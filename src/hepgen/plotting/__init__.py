@@ -1,5 +1,5 @@
 """Figures and tables: histograms with ratio panels, correlations, latent spaces, training
-curves and the model leaderboard.
+curves, the detector response of a fast simulation and the model leaderboard.
 
 Each plot rule ``plot_X`` of the workflow runs ``scripts/plot_X.py``, whose figure code lives
 in ``hepgen.plotting.X``. Every ``plot_*`` function writes its PNG atomically and returns the
@@ -29,6 +29,7 @@ from hepgen.plotting.leaderboard import (
 )
 from hepgen.plotting.observables import plot_observables
 from hepgen.plotting.preprocessing import plot_preprocessing, preprocessing_view
+from hepgen.plotting.response import plot_response
 from hepgen.plotting.style import style
 from hepgen.plotting.training import plot_training
 
@@ -50,6 +51,7 @@ __all__ = [
     "plot_model_grid",
     "plot_observables",
     "plot_preprocessing",
+    "plot_response",
     "plot_training",
     "preprocessing_view",
     "style",
