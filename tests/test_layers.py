@@ -3,7 +3,7 @@
 Layers, bottom to top (a module imports only from its own part or a lower layer):
 
     foundation   errors, files, logs, seeds, devices, conventions, config, provenance, resources, sweeps
-    data         io, simulate, preprocessing, stats, weighting
+    data         io, simulate, preprocessing, stats, weighting, condition_rows
     generators   models, checkpoint
     use          training, sampling, export, generator
 
@@ -39,7 +39,7 @@ FOUNDATION = {
     "resources",
     "sweeps",
 }
-DATA = {"io", "simulate", "preprocessing", "stats", "weighting"}
+DATA = {"io", "simulate", "preprocessing", "stats", "weighting", "condition_rows"}
 GENERATORS = {"models", "checkpoint", "_kernels"}
 USE = {"training", "sampling", "export", "generator"}
 ALLOWED = {
