@@ -14,10 +14,27 @@ from typing import Any  # noqa: E402
 import pandas as pd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from hepgen.condition_rows import in_region  # noqa: E402
 from hepgen.logs import script_logging
 from hepgen.metrics import evaluate, sampling_record, summary, write_metrics  # noqa: E402
 from hepgen.preprocessing import Transform  # noqa: E402
+from hepgen.preprocessing.condition import condition_values  # noqa: E402
 from hepgen.provenance import provenance  # noqa: E402
+
+
+def with_conditions(
+    tables: tuple[pd.DataFrame, ...], names: list[str], transform: Transform
+) -> tuple[pd.DataFrame, ...]:
+    """Each table with every condition it lacks as a column (learned coordinates and derived
+    observables computed from its events; a sample's ``condition_<name>`` is what was asked)."""
+    out = []
+    for table in tables:
+        missing = [n for n in names if n not in table.columns]
+        if missing:
+            values = condition_values(table, missing, transform)
+            table = pd.concat([table, values.set_axis(table.index)], axis=1)
+        out.append(table)
+    return tuple(out)
 
 
 def main(smk: Any) -> None:
@@ -29,6 +46,14 @@ def main(smk: Any) -> None:
     generated = pd.read_parquet(smk.input.samples)
     generated, excluded = transform.exclude_unusable(generated)  # excluded from every metric
     train = pd.read_parquet(smk.input.train)
+    condition = list(p.condition or [])
+    if condition:
+        truth, generated, train = with_conditions((truth, generated, train), condition, transform)
+        region = (p.sample_condition or {}).get("region")
+        if (p.sample_condition or {}).get("source") == "region" and region:
+            # a targeted sample is judged against the truth inside its region
+            truth, train = (t[in_region(t, region)].reset_index(drop=True) for t in (truth, train))
+            log.info("judged against the %d test events in the region %s", len(truth), region)
     info = json.loads(Path(smk.input.info).read_text())
     with threadpool_limits(limits=max(1, int(smk.threads))):
         metrics = evaluate(
@@ -40,7 +65,7 @@ def main(smk: Any) -> None:
             train=train,
             embed=transform.forward,
             model=f"{p.dataset}/{p.model}",
-            condition=list(getattr(p, "condition", []) or []),
+            condition=condition,
         )
     log.info("%s/%s: %s", p.dataset, p.model, summary(metrics))
     log.info("seconds per metric: %s", metrics["seconds"])

@@ -259,6 +259,13 @@ def training_seed(wildcards):
     return seed_for("train", wildcards.dataset, wildcards.model)
 
 
+def sample_condition(wildcards):
+    """Where a conditional model's conditions come from: its own `sample.condition`, else the
+    config's."""
+    own = model_entry(wildcards).get("sample", {})
+    return own.get("condition", config["sample"].get("condition"))
+
+
 def training_config(wildcards):
     return {**config["training"], **model_entry(wildcards).get("training", {})}
 

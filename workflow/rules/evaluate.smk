@@ -22,6 +22,7 @@ rule evaluate_model:
         options=config["evaluate"],
         model=lambda w: w.model,
         condition=lambda w: model_entry(w).get("condition", []),
+        sample_condition=sample_condition,
         dataset=lambda w: w.dataset,
         config=lambda w: provenance_config(w, "sample", "evaluate"),
     script:

@@ -24,9 +24,7 @@ rule sample_model:
         events=config["sample"]["events"],
         batch_size=config["sample"]["batch_size"],
         max_removed_fraction=config["sample"].get("max_removed_fraction", 0.01),
-        condition=lambda w: model_entry(w)
-        .get("sample", {})
-        .get("condition", config["sample"].get("condition")),
+        condition=sample_condition,
         device=lambda w: training_config(w)["device"],
         seed=lambda w: seed_for("sample", w.dataset, w.model),
         config=lambda w: provenance_config(w, "sample"),
