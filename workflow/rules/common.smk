@@ -141,12 +141,16 @@ _check_representations()
 def _check_conditions():
     """Every condition column of every model exists in (or derives from) every dataset."""
     for dataset, entry in config["datasets"].items():
-        columns = [c for c, _ in DatasetSpec.from_config(entry, files=[]).column_origins()]
+        columns = [
+            c for c, _ in DatasetSpec.from_config(entry, files=[]).column_origins()
+        ]
         physical = [c for c in columns if c != "weight"]
         rep = Representation.from_config(entry, representation_kind(dataset))
         coordinates = rep.coordinates(physical) if rep else physical
         for model, spec in MODELS.items():
-            unknown = unknown_conditions(spec.get("condition", []), physical, coordinates)
+            unknown = unknown_conditions(
+                spec.get("condition", []), physical, coordinates
+            )
             if unknown:
                 raise HepgenError(
                     f"config models '{model}': key 'condition' names {unknown}, which dataset "
@@ -239,10 +243,13 @@ def ingest_spec(wildcards):
 # ---- train / sample / evaluate --------------------------------------------------------
 
 
-def model_entry(wildcards):
-    """The config entry of a model, or of the model behind a reweighted sample."""
-    name = wildcards.model
+def model_entry_by_name(name):
+    """The config entry of a model, or of the model behind a reweighted sample `<model>+rw`."""
     return MODELS[REFINED[name][0] if name in REFINED else name]
+
+
+def model_entry(wildcards):
+    return model_entry_by_name(wildcards.model)
 
 
 # Rules that run for trained models only (not for the reweighted samples `<model>+rw`).
@@ -321,6 +328,13 @@ def get_final_output():
             dataset=[d for d in DATASETS if has_observables(d)],
             model=SAMPLES,
         ),
+        *[
+            f"results/{dataset}/plots/{model}/response.png"
+            for dataset in DATASETS
+            if "pairs" in config["datasets"][dataset]
+            for model in SAMPLES
+            if model_entry_by_name(model).get("condition")
+        ],
         *expand(
             "results/{dataset}/plots/{model}/latent.png",
             dataset=DATASETS,

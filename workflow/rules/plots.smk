@@ -246,3 +246,35 @@ rule plot_leaderboard:
         models=[m for d in DATASETS for m in SAMPLES],
     script:
         "../../scripts/plot_leaderboard.py"
+
+
+# Fast simulation (a `pairs` dataset, a conditional model): resolution and efficiency per gen pT
+# and |eta| bin against the held-out truth and the parametrised detector's own resolution.
+rule plot_response:
+    input:
+        metrics="results/{dataset}/metrics/{model}.json",
+    output:
+        plot=report(
+            "results/{dataset}/plots/{model}/response.png",
+            caption="../report/response.rst",
+            category="{dataset}",
+            subcategory="{model}",
+            labels={"model": "{model}", "figure": "response"},
+        ),
+    log:
+        "logs/plot/{dataset}/{model}/response.log",
+    benchmark:
+        "benchmarks/plot/{dataset}/{model}/response.tsv"
+    conda:
+        "../../envs/plot.yaml"
+    threads: 1
+    resources:
+        mem_mb=resources_for("plot", "mem_mb"),
+        runtime=resources_for("plot", "runtime"),
+    params:
+        dataset=lambda w: w.dataset,
+        model=lambda w: w.model,
+        simulate=lambda w: dataset_config(w).get("simulate"),
+        gen_prefix=lambda w: dataset_config(w)["pairs"]["gen"].get("prefix", ""),
+    script:
+        "../../scripts/plot_response.py"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -18,6 +18,7 @@ __all__ = [
     "ecal_resolution",
     "jet_angle_resolution",
     "jet_resolution",
+    "known_response_resolution",
     "muon_resolution",
     "smear_direction",
     "smear_factor",
@@ -283,3 +284,29 @@ def btag(flavour: np.ndarray, config: DetectorConfig, rng: np.random.Generator) 
         np.where(flavour == 4, config.btag_eff_c, config.btag_eff_light),
     )
     return rng.random(len(flavour)) < eff
+
+
+def known_response_resolution(
+    simulate: Mapping[str, Any], gen_prefix: str
+) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
+    """The parametrised detector's own σ(reco pT / gen pT), as ``f(gen pT, |η|)``, for the gen
+    collection a fast-simulation dataset pairs (``pairs.gen.prefix``), or ``None`` where one
+    curve does not describe it (leptons of both flavours, a collection the source does not
+    write). A learned detector response is judged against it (``plot_response``).
+
+    Arguments:
+        simulate: the dataset's ``simulate`` options (process, lepton, detector options).
+        gen_prefix: ``gen_lep_``, ``gen_jet_`` or ``gen_photon_``.
+    """
+    config = DetectorConfig.from_options(
+        {k: v for k, v in simulate.items() if k in DetectorConfig.names()}
+    )
+    if gen_prefix == "gen_jet_":
+        return lambda pt, abs_eta: jet_resolution(np.asarray(pt, float), config)
+    if gen_prefix == "gen_photon_":
+        return lambda pt, abs_eta: ecal_resolution(np.asarray(pt, float) * np.cosh(abs_eta), config)
+    if gen_prefix == "gen_lep_" and simulate.get("process") == "dy_ll":
+        if simulate.get("lepton", "mu") == "mu":
+            return lambda pt, abs_eta: muon_resolution(np.asarray(pt, float), config)
+        return lambda pt, abs_eta: ecal_resolution(np.asarray(pt, float) * np.cosh(abs_eta), config)
+    return None
