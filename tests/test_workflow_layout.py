@@ -34,6 +34,7 @@ PLOTS = {
     "plot_latent",
     "plot_training",
     "plot_weights",
+    "plot_response",
     "plot_leaderboard",
 }
 
