@@ -129,8 +129,18 @@ def workdir(tmp_path_factory) -> Path:
             "config models 'baseline': key 'mmd' needs a model that generates in one pass from "
             "its prior, one of ['avae', 'gan', 'vae']; found type 'flow'",
         ),
+        (
+            {"type": "gan", "condition": ["mu1_pt"]},
+            "config models 'baseline': key 'condition' ['mu1_pt']: model type 'gan' cannot be "
+            "conditioned; the types that can are ['avae', 'cfm', 'flow', 'vae']",
+        ),
+        (
+            {"type": "flow", "condition": ["gen_pt"]},
+            "config models 'baseline': key 'condition' names ['gen_pt'], which dataset 'mine' "
+            "neither has nor derives",
+        ),
     ],
-    ids=["mmd_unknown_objects", "mmd_on_a_flow"],
+    ids=["mmd_unknown_objects", "mmd_on_a_flow", "condition_on_a_gan", "condition_missing"],
 )
 def test_a_bad_model_option_stops_the_dry_run_naming_the_key(workdir, change, message):
     config = yaml.safe_load((workdir / "my.yaml").read_text())
