@@ -11,12 +11,12 @@ Four sources, each giving the physical condition values of every event to draw:
 - ``region``: targeted generation, events whose conditions lie in a region (``region: {name:
   {min, max}}``, either bound optional). The conditions are drawn from a model of their
   distribution inside the region — a Gaussian kernel density estimate (Scott's bandwidth,
-  :class:`scipy.stats.gaussian_kde`), in the conditions' transformed space, of the training
+  :class:`scipy.stats.gaussian_kde`; in log space for positive conditions) of the training
   split's condition rows that fall in it, weighted by the event weights — with draws beyond a
   bound reflected back into the
   region (the reflection correction of a kernel estimate at a boundary, Schuster 1985, which
-  keeps the density near a cut from being halved) and those still outside rejected. Test rows
-  are never copied.
+  keeps the density near a cut from being halved) and those still outside it, or outside the
+  training range, rejected. Test rows are never copied.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def condition_rows(
     elif source == "region":
         table = pd.read_parquet(train)
         weights = table["weight"].to_numpy(np.float64) if "weight" in table else None
-        return _region_draw(conditioning, conditioning.physical(table), weights, options, n, seed)
+        return _region_draw(conditioning.physical(table), weights, options, n, seed)
     else:
         msg = f"sample.condition.source must be one of {list(SOURCES)}, found {source!r}"
         raise HepgenError(msg)
@@ -152,7 +152,6 @@ def _inside(values: np.ndarray, bounds: Mapping[int, tuple[float, float]]) -> np
 
 
 def _region_draw(
-    conditioning: Any,
     train: pd.DataFrame,
     weights: np.ndarray | None,
     options: Mapping[str, Any],
@@ -161,9 +160,11 @@ def _region_draw(
 ) -> pd.DataFrame:
     """``n`` condition rows from a weighted Gaussian KDE of the training rows in the region.
 
-    The density is estimated in the conditions' transformed space (their fitted chains,
-    monotonic in every column, so that the region's bounds map to bounds there), where the
-    values are of unit scale and a pT-like condition cannot leak below zero.
+    The density is estimated in log space for a condition positive on the whole training
+    split (a mass, a pT: it cannot leak below zero, and a falling spectrum keeps its scale),
+    else in physical units; the bounds map to that space. A draw outside the training range
+    of a condition is rejected and counted (the model has seen no event there, and a fitted
+    quantile chain would map it onto the range's end).
     """
     from scipy.stats import gaussian_kde
 
@@ -181,29 +182,24 @@ def _region_draw(
     if count < 2 * train.shape[1] + 2:
         msg = f"sample.condition.region {dict(region)} holds {count} training events: too few to model"
         raise HepgenError(msg)
-    encoded = conditioning.encode(train[inside]).astype(np.float64)
-    corners = pd.DataFrame(
-        {
-            c: [region.get(c, {}).get("min", np.nan), region.get(c, {}).get("max", np.nan)]
-            for c in names
-        }
-    )
-    with np.errstate(all="ignore"):
-        edges = conditioning.encode(corners.fillna(train.median()))
-    bounds = {
-        j: (
-            edges[0, j] if "min" in region.get(c, {}) else -np.inf,
-            edges[1, j] if "max" in region.get(c, {}) else np.inf,
-        )
-        for j, c in enumerate(names)
-        if c in region
-    }
+    values = train.to_numpy(np.float64)
+    positive = (values > 0).all(axis=0)
+    space = np.where(positive, np.log(np.where(positive, values, 1.0)), values)
+    low, high = space.min(axis=0), space.max(axis=0)
+    bounds = {}
+    for j, name in enumerate(names):
+        lo, hi = region.get(name, {}).get("min", -np.inf), region.get(name, {}).get("max", np.inf)
+        if positive[j]:
+            lo, hi = np.log(lo) if lo > 0 else -np.inf, np.log(hi) if hi > 0 else -np.inf
+        bounds[j] = (max(lo, low[j]), min(hi, high[j] + np.finfo(float).eps * abs(high[j])))
     w = None if weights is None else np.clip(weights[inside], 0.0, None)
-    kde = gaussian_kde(encoded.T, weights=w)
+    kde = gaussian_kde(space[inside].T, weights=w)
     rng = np.random.default_rng(seed)
-    drawn, kept = [], 0
+    drawn, kept, tried = [], 0, 0
+    reflect = {j: bounds[j] for j, name in enumerate(names) if name in region}
     for _ in range(1000):
-        batch = _reflected(kde.resample(max(n - kept, 1024), seed=rng).T, bounds)
+        batch = _reflected(kde.resample(max(n - kept, 1024), seed=rng).T, reflect)
+        tried += len(batch)
         batch = batch[_inside(batch, bounds)]
         drawn.append(batch)
         kept += len(batch)
@@ -211,6 +207,14 @@ def _region_draw(
             break
     else:
         raise HepgenError(f"sample.condition.region {dict(region)}: the density puts no mass in it")
-    rows = conditioning.decode(np.concatenate(drawn)[:n])
-    log.info("conditions of %d events from a KDE of %d training events in %s", n, count, region)
-    return rows
+    rows = np.concatenate(drawn)[:n]
+    rows = np.where(positive, np.exp(rows), rows)
+    log.info(
+        "conditions of %d events from a KDE of %d training events in %s (%.2f %% of draws "
+        "outside the training range rejected)",
+        n,
+        count,
+        region,
+        100 * (1 - kept / tried),
+    )
+    return pd.DataFrame(rows, columns=names)
