@@ -58,3 +58,17 @@ def test_discrete_round_trip_and_rounding(x, noise):
 def test_discrete_rejects_continuous_features():
     with pytest.raises(HepgenError, match="'met'.*distinct values"):
         make("discrete").fit(np.linspace(0, 1, 1000), "met")
+
+
+def test_dequantised_discrete_fills_blocks_and_rounds_back():
+    """With dequantize, each value becomes a block of width 1 around its index (no point
+    masses for a density model), the same on every call, and inverse gives the values back."""
+    x = np.repeat([0.0, 1.0], [300, 700])
+    step = make({"discrete": {"dequantize": True, "seed": 3}}).fit(x, "reco_found")
+    y = step.forward(x)
+    assert np.unique(y).size == x.size
+    assert np.all(np.abs(y - x) <= 0.5)
+    np.testing.assert_array_equal(step.forward(x), y)
+    np.testing.assert_array_equal(step.inverse(y), x)
+    again = make(step.to_dict())
+    np.testing.assert_array_equal(again.forward(x), y)
