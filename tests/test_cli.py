@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import uproot
-from generator_setup import CROSS_SECTION, REFINE, train_generator
+from generator_setup import CROSS_SECTION, REFINE, train_conditional_generator, train_generator
 
 from hepgen.cli import describe
 from hepgen.errors import HepgenError
@@ -36,6 +36,29 @@ def path(tmp_path_factory) -> Path:
     """A generator where the workflow puts one: results/<dataset>/models/<model>/generator.pt."""
     results = tmp_path_factory.mktemp("cli") / "results" / "tiny"
     return train_generator(results / "models" / "bvae")
+
+
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory) -> Path:
+    """A conditional flow (on ll_m and met) where the workflow puts one."""
+    results = tmp_path_factory.mktemp("cli-conditional") / "results" / "tiny"
+    return train_conditional_generator(results / "models" / "flow")
+
+
+def condition_file(tmp_path: Path, n: int = 30, suffix: str = ".parquet") -> Path:
+    """Condition rows in GeV, with a column the generator does not need."""
+    rng = np.random.default_rng(8)
+    table = pd.DataFrame(
+        {"ll_m": rng.uniform(70.0, 150.0, n), "met": rng.exponential(20.0, n) + 1.0}
+    )
+    table["event"] = np.arange(n, dtype=np.int64)
+    path = tmp_path / f"conditions{suffix}"
+    if suffix == ".root":
+        with uproot.recreate(path) as file:
+            file["gen"] = {c: table[c].to_numpy() for c in table}
+    else:
+        table.to_parquet(path)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +177,7 @@ def test_help_for_every_subcommand(command):
 def _bad(tmp_path: Path, path: Path) -> dict[str, tuple[list, str]]:
     payload = torch.load(path, weights_only=True)
     newer = tmp_path / "newer.pt"
-    torch.save({**payload, "version": 3}, newer)
+    torch.save({**payload, "version": 4}, newer)
     text = tmp_path / "notes.txt"
     text.write_text("hello\n")
     exists = tmp_path / "exists.root"
@@ -171,7 +194,7 @@ def _bad(tmp_path: Path, path: Path) -> dict[str, tuple[list, str]]:
         ),
         "newer layout": (
             ["sample", newer, "-n", 10, "-o", out],
-            f"hepgen sample: error: {newer} has generator layout version 3; this hepgen reads version 2",
+            f"hepgen sample: error: {newer} has generator layout version 4; this hepgen reads version 3",
         ),
         "zero events": (
             ["sample", path, "-n", 0, "-o", out],
@@ -215,3 +238,105 @@ def test_a_failed_draw_leaves_no_file(path, tmp_path):
     )
     assert result.returncode == 1 and "more than sample.max_removed_fraction = 0.0" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_sample_given_a_condition_file(conditional, tmp_path):
+    given = condition_file(tmp_path)
+    rows = pd.read_parquet(given)
+    out = tmp_path / "one.parquet"
+    options = ["--seed", 4, "--device", "cpu", "--batch-size", 16]
+    result = hepgen("sample", conditional, "--condition", given, "-o", out, *options)
+    table = pd.read_parquet(out)
+    assert f"wrote {len(table)} events for 30 condition rows to {out}" in result.stdout
+    expected = load_generator(conditional).sample(
+        condition=rows, seed=4, batch_size=16, device="cpu"
+    )
+    pd.testing.assert_frame_equal(table, expected)
+    np.testing.assert_array_equal(
+        table["condition_met"], rows["met"].to_numpy()[table["condition_row"]]
+    )
+    many = tmp_path / "many.root"
+    hepgen("sample", conditional, "--condition", given, "-n", 4, "-o", many, *options)
+    tree = uproot.open(many)["events"]
+    arrays = tree.arrays(["nlep", "condition_ll_m", "condition_row", "weight"], library="np")
+    row = arrays["condition_row"]
+    assert 30 < len(row) <= 120 and np.bincount(row).max() <= 4 and (np.diff(row) >= 0).all()
+    np.testing.assert_array_equal(arrays["condition_ll_m"], rows["ll_m"].to_numpy()[row])
+    assert (arrays["nlep"] == 2).all() and (arrays["weight"] == 1.0).all()
+    from_root = tmp_path / "from_root.parquet"
+    root_rows = condition_file(tmp_path, suffix=".root")
+    hepgen(
+        "sample", conditional, "--condition", root_rows, "--tree", "gen", "-o", from_root, *options
+    )
+    pd.testing.assert_frame_equal(pd.read_parquet(from_root), table)
+
+
+def test_condition_mistakes_give_one_line(conditional, path, tmp_path):
+    given = condition_file(tmp_path)
+    lacking = tmp_path / "lacking.parquet"
+    pd.read_parquet(given).drop(columns="met").to_parquet(lacking)
+    out = tmp_path / "out.parquet"
+    cases = {
+        "missing column": (
+            ["sample", conditional, "--condition", lacking, "-o", out],
+            f"hepgen sample: error: condition file {lacking} lacks the condition columns ['met']",
+        ),
+        "no condition": (
+            ["sample", conditional, "-n", 10, "-o", out],
+            f"generator {conditional} is conditional: give --condition FILE.parquet|FILE.root "
+            "with the columns ['ll_m', 'met']",
+        ),
+        "unconditional": (
+            ["sample", path, "--condition", given, "-n", 10, "-o", out],
+            f"generator {path} is unconditional: it takes no --condition",
+        ),
+        "no events": (["sample", path, "-o", out], "-n/--events is required"),
+        "no tree": (
+            [
+                "sample",
+                conditional,
+                "--condition",
+                condition_file(tmp_path, suffix=".root"),
+                "-o",
+                out,
+            ],
+            "has no tree 'events' (pass --tree)",
+        ),
+        "missing file": (
+            ["sample", conditional, "--condition", tmp_path / "none.parquet", "-o", out],
+            f"condition file {tmp_path / 'none.parquet'} does not exist",
+        ),
+    }
+    for case, (args, expected) in cases.items():
+        result = hepgen(*args, check=False)
+        assert result.returncode == 1, case
+        assert expected in result.stderr, (case, result.stderr)
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, case
+    assert not out.exists()
+
+
+def test_info_names_the_condition_columns(conditional, path):
+    text = hepgen("info", conditional).stdout
+    assert "layout version 3" in text
+    assert (
+        "conditions:  ll_m, met (given in physical units by sample --condition; returned "
+        "ll_m as condition_ll_m, met as condition_met, with condition_row)"
+    ) in text
+    facts = json.loads(hepgen("info", conditional, "--json").stdout)
+    assert facts["conditions"] == ["ll_m", "met"] and facts["features"][-2:] == ["ll_m", "met"]
+    assert "conditions:  none (unconditional)" in hepgen("info", path).stdout
+
+
+def test_export_of_a_conditional_generator_takes_the_condition(conditional, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    output = tmp_path / "flow.onnx"
+    hepgen("export", conditional, "-o", output)
+    session = ort.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    generator = load_generator(conditional)
+    inputs = [(i.name, i.shape[1]) for i in session.get_inputs()]
+    assert inputs == [("noise", len(generator.features) - 2), ("condition", 2)]
+    rows = generator.conditioning.encode(pd.DataFrame({"ll_m": [91.0, 120.0], "met": [5.0, 40.0]}))
+    noise = np.random.default_rng(1).normal(size=(2, inputs[0][1])).astype(np.float32)
+    (events,) = session.run(None, {"noise": noise, "condition": rows})
+    np.testing.assert_array_equal(events[:, -2:], rows)  # transformed space, conditions last

@@ -289,3 +289,67 @@ def test_quantile_with_uneven_references(tmp_path) -> None:
     expected = transform.inverse(events).to_numpy()
     assert np.ptp(expected[:, 0]) > 3.0  # the events reach several segments
     np.testing.assert_allclose(physical, expected, rtol=RTOL_PHYSICAL, atol=ATOL_PHYSICAL)
+
+
+#: Conditional types: two of the six inputs are the condition.
+CONDITIONAL = ["vae", "avae", "flow", "cfm"]
+
+
+@pytest.mark.parametrize("model_type", CONDITIONAL)
+def test_conditional_onnx_takes_the_condition(model_type: str, events, tmp_path) -> None:
+    """noise (batch, w) and condition (batch, 2) -> the generated features, then the condition,
+    as the torch model draws them given the same condition rows."""
+    model = build(model_type, 6, SMALL[model_type], seed=3, conditions=2)
+    train_model(model, *events, FLOW_CONFIG if model_type == "flow" else CONFIG)
+    model.eval()
+    info = export_model(model, tmp_path / "given.onnx", features=list("abcdef"))
+    width = SMALL[model_type].get("latent", 4)
+    assert info.inputs == {"noise": width, "condition": 2}
+    session = _session(tmp_path / "given.onnx")
+    assert [(i.name, i.shape[1]) for i in session.get_inputs()] == [
+        ("noise", width),
+        ("condition", 2),
+    ]
+    condition = torch.from_numpy(events[1][:, 4:])  # 128 held-out condition rows
+    noise = torch.randn((128, width), generator=torch.Generator().manual_seed(SEED))
+    (out,) = session.run(None, {"noise": noise.numpy(), "condition": condition.numpy()})
+    with torch.no_grad():
+        expected = model.sample(128, torch.Generator().manual_seed(SEED), condition=condition)
+    np.testing.assert_allclose(out, expected.numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_array_equal(out[:, 4:], condition.numpy())
+    other = condition.flip(0)  # the condition moves the events
+    (moved,) = session.run(None, {"noise": noise.numpy(), "condition": other.numpy()})
+    assert np.abs(moved[:, :4] - out[:, :4]).max() > 1e-3
+
+
+def test_conditional_physical_output_follows_the_input_order(tmp_path) -> None:
+    """Conditioned on feature ``a``: the inputs are b..f, a; the physical columns a..g."""
+    from hepgen.preprocessing.condition import Conditioning
+
+    table = _table()
+    transform = Transform.from_rules(list(table.columns), RULES).fit(table)
+    conditioning = Conditioning(transform, ["a"])
+    assert conditioning.inputs == [*"bcdef", "a"]
+    x = conditioning.forward(table)
+    model = build("flow", 6, SMALL["flow"], seed=1, conditions=1)
+    train_model(model, x[:1600], x[1600:], FLOW_CONFIG)
+    generator = SimpleNamespace(
+        model=model.eval(), transform=transform, features=conditioning.inputs
+    )
+    export_onnx(generator, tmp_path / "given.onnx")
+    session = _session(tmp_path / "given.onnx")
+    assert [o.name for o in session.get_outputs()] == ["events", "physical"]
+    condition = conditioning.encode(table.head(500))
+    noise = np.random.default_rng(2).normal(size=(500, 5)).astype(np.float32)
+    events, physical = session.run(None, {"noise": noise, "condition": condition})
+    expected = conditioning.inverse(events)[transform.columns].to_numpy()
+    np.testing.assert_allclose(physical, expected, rtol=RTOL_PHYSICAL, atol=ATOL_PHYSICAL)
+    np.testing.assert_allclose(physical[:, 0], table["a"].head(500), rtol=1e-5)
+
+
+def test_conditional_types_without_export_are_refused(tmp_path) -> None:
+    model = build("flow", 6, SMALL["flow"], seed=3, conditions=2)
+    with pytest.raises(HepgenError) as err:
+        export_model(model, tmp_path / "codes.onnx", codes=True)
+    assert str(err.value) == "model type 'flow' has no decoder: only VAE types export latent codes"
+    assert not (tmp_path / "codes.onnx").exists()

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from generator_setup import CROSS_SECTION, REFINE, events, train_generator
+from generator_setup import (
+    CONDITION,
+    CROSS_SECTION,
+    REFINE,
+    events,
+    train_conditional_generator,
+    train_generator,
+)
 
 import hepgen
 from hepgen import reweighting
@@ -33,6 +40,12 @@ def path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def generator(path):
     return hepgen.load_generator(path)
+
+
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory) -> Path:
+    """A flow of p(features | ll_m, met) packaged as the workflow packages it."""
+    return train_conditional_generator(tmp_path_factory.mktemp("conditional") / "models" / "flow")
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +74,7 @@ def readme_example() -> str:
 
 def test_the_file_holds_plain_values_and_tensors_only(path):
     payload = torch.load(path, weights_only=True)
-    assert payload["format"] == FORMAT and payload["version"] == VERSION == 2
+    assert payload["format"] == FORMAT and payload["version"] == 2 and VERSION == 3
     assert payload["type"] == "bvae" and payload["conditions"] == []
     assert payload["cross_section"] == CROSS_SECTION
     transform = json.loads(payload["transform"])
@@ -166,7 +179,7 @@ def test_a_newer_layout_and_other_files_are_refused_in_one_line(path, tmp_path):
     with pytest.raises(HepgenError) as err:
         hepgen.load_generator(newer)
     assert str(err.value) == (
-        f"{newer} has generator layout version 3; this hepgen reads version 2 "
+        f"{newer} has generator layout version 4; this hepgen reads version 3 "
         "(install a newer hepgen)"
     )
     checkpoint = path.parent / "model.pt"
@@ -222,3 +235,115 @@ def test_importing_hepgen_loads_no_torch():
     code = "import sys, hepgen; print('torch' in sys.modules, hepgen.load_generator.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "hepgen.generator"]
+
+
+def condition_rows(n: int = 40, seed: int = 3) -> pd.DataFrame:
+    """Condition values in GeV (a Z-like mass range, some MET) and a column nobody needs."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "ll_m": rng.uniform(70.0, 150.0, n),
+            "met": rng.exponential(20.0, n) + 1.0,
+            "run": np.arange(n, dtype=float),
+        }
+    )
+
+
+def test_a_conditional_file_holds_its_conditioning(conditional, generator):
+    payload = torch.load(conditional, weights_only=True)
+    assert payload["version"] == VERSION == 3
+    assert payload["conditions"]["columns"] == CONDITION
+    assert list(payload["conditions"]["chains"]) == ["met"]  # ll_m is a feature: its own chain
+    assert payload["features"][-2:] == CONDITION and "ll_m" not in payload["features"][:-2]
+    loaded = hepgen.load_generator(conditional)
+    assert loaded.condition_columns == CONDITION == loaded.conditions
+    assert loaded.model.conditions == 2 and loaded.version == 3
+    assert loaded.columns == [
+        *loaded.transform.columns,
+        "condition_ll_m",
+        "condition_met",
+        "condition_row",
+    ]
+    assert loaded.condition_outputs() == {"ll_m": "condition_ll_m", "met": "condition_met"}
+    assert "conditions=['ll_m', 'met']" in repr(loaded)
+    assert generator.condition_columns == [] and generator.conditioning is None
+    assert generator.version == 2  # unconditional files keep the layout older readers read
+
+
+def test_conditional_events_sit_beside_the_rows_they_were_drawn_for(conditional):
+    generator = hepgen.load_generator(conditional)
+    rows = condition_rows()
+    table = generator.sample(condition=rows, seed=5, batch_size=16, device="cpu")
+    removed = generator.last_validity["removed"]
+    assert generator.last_info["drawn"] == 40 and len(table) == 40 - removed < 40
+    assert list(table.columns) == generator.columns and table["condition_row"].dtype == np.int64
+    row = table["condition_row"].to_numpy()
+    assert (np.diff(row) > 0).all() and row.min() >= 0 and row.max() < 40
+    # the given values come back exactly, not through the float32 network space
+    np.testing.assert_array_equal(table["condition_ll_m"], rows["ll_m"].to_numpy()[row])
+    np.testing.assert_array_equal(table["condition_met"], rows["met"].to_numpy()[row])
+    # ll_m is not generated: the muon pair has the mass asked for; MET is, beside the one asked
+    mu = [table[[f"mu{k}_{f}" for f in ("pt", "eta", "phi", "e")]].to_numpy().T for k in (1, 2)]
+    px, py = (
+        sum(pt * np.cos(phi) for pt, _, phi, _ in mu),
+        sum(pt * np.sin(phi) for pt, _, phi, _ in mu),
+    )
+    pz, e = sum(pt * np.sinh(eta) for pt, eta, _, _ in mu), sum(m[3] for m in mu)
+    mass = np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0.0))
+    np.testing.assert_allclose(mass, table["condition_ll_m"], rtol=2e-3)
+    assert not np.allclose(table["met"], table["condition_met"], rtol=1e-3)
+
+
+def test_per_row_draws_blocks_and_formats_keep_the_condition_columns(conditional):
+    generator = hepgen.load_generator(conditional)
+    rows = condition_rows(12)
+    options = {"condition": rows, "per_row": True, "seed": 2, "batch_size": 25, "device": "cpu"}
+    table = generator.sample(6, **options)
+    assert generator.last_info["drawn"] == 72
+    assert len(table) == 72 - generator.last_validity["removed"]
+    counts = table["condition_row"].value_counts()
+    assert counts.max() <= 6 and len(counts) >= 6 and table["condition_row"].is_monotonic_increasing
+    np.testing.assert_array_equal(
+        table["condition_ll_m"], rows["ll_m"].to_numpy()[table["condition_row"]]
+    )
+    again = generator.sample(6, **{**options, "condition": rows.to_dict("list")})
+    pd.testing.assert_frame_equal(table, again)  # a dict of arrays, and the same seed
+    other = generator.sample(6, **{**options, "seed": 3})
+    assert not table["mu1_pt"].head(20).equals(other["mu1_pt"].head(20))
+    numpy = generator.sample(6, **options, format="numpy")
+    np.testing.assert_array_equal(numpy, table.to_numpy(np.float64))
+    assert numpy[:, -1].tolist() == table["condition_row"].tolist()
+    jagged = generator.sample(6, **options, format="awkward")
+    assert {"condition_ll_m", "condition_met", "condition_row", "mu", "jet"} <= set(jagged.fields)
+    np.testing.assert_array_equal(jagged.condition_met.to_numpy(), table["condition_met"])
+    assert ak.all(ak.num(jagged.mu) == 2)
+
+
+def test_condition_mistakes_are_refused_in_one_line(conditional, generator):
+    loaded = hepgen.load_generator(conditional)
+    with pytest.raises(HepgenError, match=r"is conditional: give condition=.*\['ll_m', 'met'\]"):
+        loaded.sample(10, seed=1, device="cpu")
+    with pytest.raises(HepgenError, match="is unconditional .* but a condition was given"):
+        generator.sample(10, condition=condition_rows(), device="cpu")
+    with pytest.raises(HepgenError) as err:
+        loaded.sample(condition=condition_rows().drop(columns="met"), device="cpu")
+    assert str(err.value).startswith(
+        "sample: condition lacks the condition columns ['met'] (the generator needs ['ll_m', 'met']"
+    )
+    with pytest.raises(HepgenError, match="n=5 needs per_row=True"):
+        loaded.sample(5, condition=condition_rows(), device="cpu")
+    bad = condition_rows().assign(met=lambda t: t["met"].where(t.index != 3))
+    with pytest.raises(HepgenError, match=r"NaN/inf values \(rows per column: \{'met': 1\}\)"):
+        loaded.sample(condition=bad, device="cpu")
+    with pytest.raises(HepgenError, match="holds no condition rows"):
+        loaded.sample(condition=condition_rows().head(0), device="cpu")
+
+
+def test_a_conditioning_needs_layout_version_3(conditional, tmp_path):
+    payload = torch.load(conditional, weights_only=True)
+    older = tmp_path / "v2.pt"
+    torch.save({**payload, "version": 2}, older)
+    with pytest.raises(
+        HepgenError, match=r"v2.pt: key 'conditions' must be \[\] or \(layout version 3\)"
+    ):
+        hepgen.load_generator(older)

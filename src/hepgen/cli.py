@@ -1,8 +1,10 @@
 """The ``hepgen`` command: sample, inspect and export trained generator files.
 
 ``hepgen sample PATH -n N -o FILE`` draws events into Parquet (the event table) or ROOT (the
-dataset's input schema); ``hepgen info PATH`` describes a generator file; ``hepgen export PATH
--o FILE.onnx`` writes an ONNX graph. Errors are one line on stderr and a non-zero exit status.
+dataset's input schema); a conditional generator takes ``--condition FILE`` (one event per
+row, ``-n`` events per row when given); ``hepgen info PATH`` describes a generator file;
+``hepgen export PATH -o FILE.onnx`` writes an ONNX graph. Errors are one line on stderr and a
+non-zero exit status.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hepgen.errors import HepgenError
 
 __all__ = ["main"]
 
-#: Output suffixes ``hepgen sample`` writes.
+#: Output suffixes ``hepgen sample`` writes, and condition files it reads.
 SUFFIXES = (".parquet", ".root")
 
 
@@ -66,11 +68,32 @@ def _parser() -> argparse.ArgumentParser:
         "in the dataset's input schema with a weight branch (sigma * efficiency / N in pb "
         "where the cross section is known, else 1). A generator with a reweighter (a model with "
         "refine) adds the classifier weight, mean 1 over the drawn events: a weight column, and "
-        "a factor in the weight branch.",
+        "a factor in the weight branch. A conditional generator needs --condition: a file "
+        "whose rows hold the condition columns (hepgen info lists them) in physical units; it "
+        "draws one event per row, or -n events per row, and writes each event beside its "
+        "condition values (condition_<name> columns or branches, and condition_row, the row it "
+        "was drawn for); its ROOT weight branch is 1.",
     )
     sample.add_argument("path", help="a generator file (generator.pt)")
-    sample.add_argument("-n", "--events", type=_positive, required=True, help="events to draw")
+    sample.add_argument(
+        "-n",
+        "--events",
+        type=_positive,
+        default=None,
+        help="events to draw; with --condition: events per condition row (default 1)",
+    )
     sample.add_argument("-o", "--output", required=True, help="output file: .parquet or .root")
+    sample.add_argument(
+        "--condition",
+        default=None,
+        metavar="FILE",
+        help="conditional generators: a .parquet or .root file of condition rows",
+    )
+    sample.add_argument(
+        "--tree",
+        default=None,
+        help="the TTree of a .root condition file (default: the dataset's tree)",
+    )
     sample.add_argument("--seed", type=int, default=None, help="random seed (default: fresh)")
     sample.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     sample.add_argument("--batch-size", type=_positive, default=100_000, help="events per batch")
@@ -115,22 +138,38 @@ def _sample(args: argparse.Namespace) -> None:
     from hepgen.generator import load_generator
 
     generator = load_generator(args.path)
-    options = {
+    options: dict[str, Any] = {
         "seed": args.seed,
         "batch_size": args.batch_size,
         "device": args.device,
         "max_removed_fraction": args.max_removed_fraction,
     }
+    if generator.condition_columns:
+        if args.condition is None:
+            msg = (
+                f"generator {args.path} is conditional: give --condition FILE.parquet|FILE.root "
+                f"with the columns {generator.condition_columns} (physical units)"
+            )
+            raise HepgenError(msg)
+        options["condition"] = read_condition(args.condition, generator, args.tree)
+        options["per_row"] = args.events is not None
+    elif args.condition is not None:
+        msg = f"generator {args.path} is unconditional: it takes no --condition"
+        raise HepgenError(msg)
+    elif args.events is None:
+        raise HepgenError("-n/--events is required (the number of events to draw)")
     start = time.perf_counter()
     batches = generator.iter_sample(args.events, **options)
     if generator.reweighter is not None:
         batches = _normalised(batches, output)
     if output.suffix.lower() == ".root":
         from hepgen.generator import event_weight
-        from hepgen.io.writer import RootWriter
 
-        weight = event_weight(generator.cross_section, args.events)
-        with RootWriter(output, generator.spec) as writer:
+        # a conditional draw follows the given rows, not the dataset's cross section
+        weight = 1.0
+        if not generator.condition_columns:
+            weight = event_weight(generator.cross_section, args.events)
+        with _root_writer(output, generator) as writer:
             for table in batches:
                 writer.write(table, weight)
     else:
@@ -141,12 +180,88 @@ def _sample(args: argparse.Namespace) -> None:
         write_stream(output, (pa.Table.from_pandas(t, preserve_index=False) for t in batches))
     seconds = time.perf_counter() - start
     validity = generator.last_validity or {}
-    kept = args.events - validity.get("removed", 0)
+    drawn = generator.last_info["drawn"]
+    kept = drawn - validity.get("removed", 0)
+    given = f" for {len(options['condition'])} condition rows" if "condition" in options else ""
     print(
-        f"wrote {kept} events to {output} in {seconds:.2f} s ({args.events / seconds:.0f} events/s, "
-        f"seed {generator.last_info['seed']}); removed {validity.get('removed', 0)}: "
+        f"wrote {kept} events{given} to {output} in {seconds:.2f} s ({drawn / seconds:.0f} "
+        f"events/s, seed {generator.last_info['seed']}); removed {validity.get('removed', 0)}: "
         f"{ {k: v for k, v in validity.get('reasons', {}).items() if v} }"
     )
+
+
+def read_condition(path: str, generator: Any, tree: str | None = None) -> Any:
+    """The condition rows of ``path`` (.parquet, or a flat TTree ``tree`` of a .root file;
+    default the dataset's tree) for ``generator``: its condition columns as
+    :meth:`Generator.sample` takes them.
+
+    Raises:
+        HepgenError: one line naming ``path`` and what is wrong (missing file or columns,
+            unreadable, NaN values).
+    """
+    import pandas as pd
+
+    from hepgen.condition_draw import condition_table
+    from hepgen.preprocessing.condition import PREFIX
+
+    file = Path(path)
+    if file.suffix.lower() not in SUFFIXES:
+        msg = f"condition file {path}: cannot read {file.suffix or 'no suffix'!r}; expected one of {list(SUFFIXES)}"
+        raise HepgenError(msg)
+    if not file.is_file():
+        raise HepgenError(f"condition file {path} does not exist")
+    names = generator.condition_columns
+    wanted = [*names, *(f"{PREFIX}{c}" for c in names)]
+    try:
+        if file.suffix.lower() == ".root":
+            import uproot
+
+            name = tree or generator.spec.tree
+            with uproot.open(file) as opened:
+                if name not in opened:
+                    msg = f"condition file {path} has no tree {name!r} (pass --tree)"
+                    raise HepgenError(msg)
+                keys = list(opened[name].keys())
+                present = [b for b in wanted if b in keys]
+                table = opened[name].arrays(present, library="pd") if present else None
+                table = pd.DataFrame(columns=keys) if table is None else table
+        else:
+            import pyarrow.parquet as pq
+
+            keys = pq.ParquetFile(file).schema_arrow.names
+            present = [c for c in wanted if c in keys]
+            table = pd.read_parquet(file, columns=present) if present else None
+            table = pd.DataFrame(columns=keys) if table is None else table
+    except HepgenError:
+        raise
+    except Exception as err:  # uproot, pyarrow: many kinds of unreadable file
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise HepgenError(f"condition file {path} cannot be read: {reason}") from err
+    return condition_table(table, generator.conditioning, f"condition file {path}")
+
+
+def _root_writer(output: Path, generator: Any) -> Any:
+    """A :class:`~hepgen.io.writer.RootWriter` in the dataset's schema that also writes a
+    conditional draw's ``condition_<name>`` and ``condition_row`` columns as flat branches."""
+    from hepgen.io.writer import RootWriter, root_branches
+
+    extra = [c for c in generator.columns if c not in generator.transform.columns]
+
+    class _Writer(RootWriter):
+        def write(self, table: Any, weight: Any = 1.0) -> None:
+            branches = root_branches(table, self.spec, weight)
+            taken = [c for c in extra if c in branches]
+            if taken:
+                msg = f"the condition columns {taken} clash with branches of the dataset's schema"
+                raise HepgenError(msg)
+            branches |= {c: table[c].to_numpy() for c in extra}
+            if self._tree is None:
+                self._tree = self._file.mktree(self.spec.tree, branches)
+            else:
+                self._tree.extend(branches)
+            self.events += len(table)
+
+    return _Writer(output, generator.spec) if extra else RootWriter(output, generator.spec)
 
 
 def _normalised(batches: Iterator[Any], output: Path) -> Iterator[Any]:
@@ -213,7 +328,8 @@ def describe(path: str | os.PathLike) -> dict[str, Any]:
         "features": generator.features,
         "columns": generator.columns,
         "collections": [o.name for o in generator.spec.objects],
-        "conditions": generator.conditions,
+        "conditions": generator.condition_columns,
+        "condition_outputs": generator.condition_outputs(),
         "cross_section": generator.cross_section,
         "training": training,
         "metrics": metrics,
@@ -247,7 +363,7 @@ def _info(args: argparse.Namespace) -> None:
         f"features:    {len(facts['features'])}: {', '.join(facts['features'])}",
         f"columns:     {', '.join(facts['columns'])}",
         f"collections: {', '.join(facts['collections']) or 'none'}",
-        f"conditions:  {facts['conditions'] or 'none'}",
+        f"conditions:  {_conditions_line(facts)}",
         f"cross section: {json.dumps(facts['cross_section'])}",
     ]
     training = facts["training"]
@@ -269,6 +385,16 @@ def _info(args: argparse.Namespace) -> None:
     lines.append(f"reweighter:  {_reweighter_line(facts['reweighter'])}")
     lines.append(f"provenance:  {json.dumps(facts['provenance'], default=str)}")
     print("\n".join(lines))
+
+
+def _conditions_line(facts: dict[str, Any]) -> str:
+    if not facts["conditions"]:
+        return "none (unconditional)"
+    returned = ", ".join(f"{c} as {o}" for c, o in facts["condition_outputs"].items())
+    return (
+        f"{', '.join(facts['conditions'])} (given in physical units by sample --condition; "
+        f"returned {returned}, with condition_row)"
+    )
 
 
 def _reweighter_line(facts: dict[str, Any] | None) -> str:

@@ -26,6 +26,15 @@ drive, per model type:
   field with the model's fixed-step solver, every step unrolled (arXiv:2210.02747).
 * ``bgmm``: k = d + 1; as ``vae_bgmm`` in the event space.
 
+A conditional model (``vae``, ``avae``, ``flow``, ``cfm`` trained with ``condition``
+columns, p(features | condition)) has a second input ``condition``, float32 (batch, k): the k
+condition columns in the transformed space, as
+:meth:`hepgen.preprocessing.condition.Conditioning.encode` gives them. Its ``noise`` drives
+the d − k generated features (``vae``, ``avae``: k = latent, the decoder reads z and the
+condition; ``flow``, ``cfm``: width d − k, the conditioners or the velocity read the
+condition), and ``events`` (batch, d) holds them followed by the condition, as the torch model's
+``sample`` returns them (the checkpoint's input order).
+
 The component and buffer choices use u = Phi(noise[:, -1]) in float32, so probabilities are
 met to about 1e-7; the torch models draw u uniformly instead, so the exported and the torch
 samplers agree in distribution, and exactly given the same u.
@@ -90,7 +99,8 @@ class ExportInfo:
 
     Attributes:
         model_type: the registered model type.
-        inputs: ``{name: width}``; one input, ``noise`` (or ``codes``), float32 (batch, width).
+        inputs: ``{name: width}``: ``noise`` (or ``codes``), float32 (batch, width), and for a
+            conditional model ``condition`` (batch, k).
         outputs: ``{name: column names}``; ``events`` always, ``physical`` with a transform.
         noise: how the caller draws the input, in words.
         opset: the ONNX opset.
@@ -210,6 +220,53 @@ class _Copula(nn.Module):
         return _interpolate(self.quantiles, u)
 
 
+class _Given(nn.Module):
+    """A conditional sampler: (noise (batch, w), condition (batch, k)) -> the generated features
+    (batch, d − k) followed by the condition, as a conditional model's ``sample`` returns."""
+
+    def __init__(self, model: GeneratorModule) -> None:
+        super().__init__()
+        self.kind, self.model = model.model_type, model
+
+    def forward(self, noise: Tensor, condition: Tensor) -> Tensor:
+        model = self.model
+        if self.kind in {"vae", "avae"}:
+            x = model.decode(noise, condition)
+        elif self.kind == "flow":
+            x = model.flow.inverse(noise, condition)
+        else:  # cfm
+            hp = model.hparams
+            velocity = lambda y, t: model.averaged(y, t, condition)  # noqa: E731
+            x = integrate(velocity, noise, solver=hp.solver, steps=hp.steps)
+        return torch.cat([x, condition.to(x.dtype)], dim=1)
+
+
+#: Types whose conditional models export with the input ``condition``.
+_CONDITIONAL = {"vae", "avae", "flow", "cfm"}
+
+
+def _conditional_sampler(model: GeneratorModule, codes: bool) -> tuple[nn.Module, int, str]:
+    """:func:`sampler` of a conditional model: a module of (noise, condition)."""
+    kind, k = model.model_type, model.conditions
+    if kind not in _CONDITIONAL:
+        msg = f"model type {kind!r} has no conditional ONNX export (types {sorted(_CONDITIONAL)})"
+        raise HepgenError(msg)
+    given = f"given the condition (batch, {k})"
+    if kind in {"vae", "avae"}:
+        latent = model.hparams.latent
+        law = "latent points z" if codes else f"z ~ N(0, 1)^{latent}"
+        return _Given(model), latent, f"{law}, decoded {given}"
+    if codes:
+        msg = f"model type {kind!r} has no decoder: only VAE types export latent codes"
+        raise HepgenError(msg)
+    width = model.generated
+    if kind == "flow":
+        return _Given(model), width, f"z ~ N(0, 1)^{width} through the flow's inverse {given}"
+    hp = model.hparams
+    text = f"x0 ~ N(0, 1)^{width}, {hp.steps} {hp.solver} steps from t = 0 to 1 {given}"
+    return _Given(model), width, text
+
+
 class _Chain(nn.Module):
     """``latent`` map followed by ``net``: noise (batch, k) -> events (batch, d)."""
 
@@ -279,9 +336,12 @@ def sampler(model: GeneratorModule, *, codes: bool = False) -> tuple[nn.Module, 
         codes: VAE-family types only: the decoder alone, of latent points (batch, latent).
 
     Returns:
-        ``(module, k, description)``: the module maps (batch, k) to events (batch, d).
+        ``(module, k, description)``: the module maps (batch, k) to events (batch, d); a
+        conditional model's module also takes the condition (batch, conditions).
     """
     kind, d = model.model_type, model.features
+    if getattr(model, "conditions", 0):
+        return _conditional_sampler(model, codes)
     if codes:
         if kind not in _VAES:
             msg = f"model type {kind!r} has no decoder: only VAE types export latent codes"
@@ -341,13 +401,14 @@ def _step_inverse(step: Elementary, y: Tensor) -> Tensor:
 class _Physical(nn.Module):
     """Events (batch, d) in transformed space -> the physical columns (batch, c), float32."""
 
-    def __init__(self, transform: Any) -> None:
+    def __init__(self, transform: Any, names: Sequence[str] | None = None) -> None:
         super().__init__()
         self.transform = transform
+        self.names = list(transform.features if names is None else names)
 
     def forward(self, events: Tensor) -> Tensor:
         t, columns = self.transform, []
-        index = {f: j for j, f in enumerate(t.features)}
+        index = {f: j for j, f in enumerate(self.names)}
         for column in t.columns:
             if column in t.constants:
                 columns.append(torch.full_like(events[:, 0], t.constants[column]))
@@ -366,8 +427,10 @@ class _Exported(nn.Module):
         super().__init__()
         self.net, self.physical = net, physical
 
-    def forward(self, noise: Tensor) -> Tensor | tuple[Tensor, Tensor]:
-        events = self.net(noise)
+    def forward(
+        self, noise: Tensor, condition: Tensor | None = None
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        events = self.net(noise) if condition is None else self.net(noise, condition)
         if self.physical is None:
             return events
         return events, self.physical(events)
@@ -402,6 +465,10 @@ def export_model(
         features: names of the d columns of ``events``; default ``f0``, ``f1``, ...
         codes: VAE types only: export the decoder alone, input ``codes`` (batch, latent).
 
+    A conditional model (``model.conditions`` = k > 0) gets the second input ``condition``
+    (batch, k) in transformed space (module docstring); ``features`` then name its inputs, the
+    conditions last, and ``transform``'s features must be among them.
+
     Returns:
         What the file computes (also stored in its metadata, keys ``hepgen.*``).
     """
@@ -417,34 +484,47 @@ def export_model(
         reason = physical_reason(transform)
         if reason is not None:
             raise HepgenError(f"the transform cannot be exported: {reason}")
-        if list(transform.features) != names:
+        if getattr(model, "conditions", 0):  # the inputs: generated features, then conditions
+            fits = set(transform.features) <= set(names)
+        else:
+            fits = list(transform.features) == names
+        if not fits:
             msg = f"the transform's features {transform.features} differ from the model's {names}"
             raise HepgenError(msg)
-        physical = _Physical(transform)
+        physical = _Physical(transform, names)
         outputs["physical"] = list(transform.columns)
     input_name = "codes" if codes else "noise"
-    info = ExportInfo(model.model_type, {input_name: width}, outputs, law, opset)
+    k = getattr(model, "conditions", 0)
+    inputs = {input_name: width} | ({"condition": k} if k else {})
+    info = ExportInfo(model.model_type, inputs, outputs, law, opset)
     info.metadata = {
         "hepgen.model_type": model.model_type,
         "hepgen.input": json.dumps({"name": input_name, "width": width, "law": law}),
         "hepgen.outputs": json.dumps(outputs),
     }
+    if k:
+        info.metadata["hepgen.condition"] = json.dumps(
+            {"name": "condition", "width": k, "columns": names[len(names) - k :]}
+        )
     module = _Exported(net, physical).eval()
-    example = torch.randn(3, width, generator=torch.Generator().manual_seed(0))
+    rng = torch.Generator().manual_seed(0)
+    examples = tuple(torch.randn(3, w, generator=rng) for w in inputs.values())
     batch = torch.export.Dim("batch", min=1)
     # differentiable ops only (no C kernels, no out=); the exporter's own deprecation
     # notices about torch internals are not the caller's concern
     with torch_only(), torch.enable_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
+        # noise and condition share the batch dimension on purpose
+        warnings.filterwarnings("ignore", "# The axis name: batch will not be used", UserWarning)
         program = torch.onnx.export(
             module,
-            (example,),
-            input_names=[input_name],
+            examples,
+            input_names=list(inputs),
             output_names=list(outputs),
             opset_version=opset,
             dynamo=True,
-            dynamic_shapes=({0: batch},),
+            dynamic_shapes=tuple({0: batch} for _ in inputs),
             external_data=False,
             verbose=False,
         )
@@ -461,11 +541,13 @@ def export_onnx(generator: Any, path: str | os.PathLike) -> None:
 
     The output ``physical`` is added when the generator's transform allows it (see the module
     docstring); otherwise the file holds ``events`` in transformed space only, and the log
-    says why.
+    says why. A conditional generator's graph also takes ``condition`` (batch, k), the
+    condition rows in transformed space: ``generator.conditioning.encode(table)`` of a table
+    in physical units.
 
     Arguments:
         generator: an object with ``.model`` (a trained generator), ``.transform`` (a fitted
-            transform or ``None``) and ``.features`` (the d feature names).
+            transform or ``None``) and ``.features`` (the d input names, conditions last).
         path: the ``.onnx`` file.
     """
     if getattr(generator, "reweighter", None) is not None:

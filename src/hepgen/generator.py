@@ -18,7 +18,11 @@ key                       content
                           entry without ``files``/``simulate``: :meth:`DatasetSpec.from_config`)
 ``cross_section``         ``{"sigma_pb", "sigma_err_pb", "generated_events", "efficiency"}``,
                           each ``None`` where unknown
-``conditions``            condition columns (``[]``: unconditional)
+``conditions``            ``[]`` for an unconditional model; for a conditional one (layout
+                          version 3) its conditioning: ``{"columns": [...], "chains": {...}}``
+                          (:meth:`Conditioning.to_dict`), the condition names in the order
+                          the network reads them and the fitted chains of those that are not
+                          features of the transform
 ``training``              loop options and ``history`` (one row per epoch)
 ``provenance``            packaging and training provenance, dataset and model names
 ``reweighter``            ``None``, or for a model with ``refine`` its k-fold classifiers as node
@@ -31,6 +35,12 @@ w = min(p / (1 − p), clip) with p the mean of the k classifiers' probabilities
 mean 1 over the events of each call (see :meth:`Generator.sample`). The refine stage writes
 the classifiers to ``models/<model>/reweighter.npz`` (:func:`save_reweighter`) and packaging
 folds that file into ``generator.pt``, so a refined model is still one generator file.
+
+A conditional generator (a model entry with ``condition``) draws events for given condition
+values: :meth:`Generator.sample` takes them as a table in physical units and returns every
+event beside the values it was drawn for (:mod:`hepgen.condition_draw`). Unconditional files
+are written as layout version 2, which hepgen versions before conditional generators read;
+conditional ones as version 3, which those refuse by their version check.
 """
 
 from __future__ import annotations
@@ -48,11 +58,19 @@ import pandas as pd
 import torch
 
 from hepgen.checkpoint import _plain, load_checkpoint
+from hepgen.condition_draw import (
+    RowTagged,
+    condition_table,
+    event_columns,
+    output_columns,
+    tagged_draw,
+)
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
 from hepgen.io.spec import DatasetSpec
 from hepgen.models import build
 from hepgen.preprocessing import Transform
+from hepgen.preprocessing.condition import Conditioning
 from hepgen.preprocessing.repair import ObjectLayout
 from hepgen.sampling import iter_samples
 from hepgen.weighting import Reweighter, load_reweighter, save_reweighter
@@ -76,8 +94,10 @@ log = logging.getLogger(__name__)
 
 FORMAT = "hepgen-generator"
 """Value of the ``format`` key of every generator file."""
-VERSION = 2
-"""Layout version this hepgen writes and reads (1: before the optional ``reweighter``)."""
+VERSION = 3
+"""Newest layout version this hepgen writes and reads (1: before the optional ``reweighter``;
+2: unconditional files; 3: a conditional model's conditioning under ``conditions``)."""
+_UNCONDITIONAL_VERSION = 2
 FORMATS = ("pandas", "awkward", "numpy")
 """What :meth:`Generator.sample` can return."""
 
@@ -128,10 +148,14 @@ def save_generator(
             f"transform has {list(transform.columns)}"
         )
         raise HepgenError(msg)
-    if list(transform.features) != meta["features"]:
+    condition = meta.get("condition") or None
+    inputs = list(transform.features)
+    if condition is not None:
+        inputs = Conditioning.from_dict(condition, transform).inputs
+    if inputs != meta["features"]:
         msg = (
-            f"checkpoint {os.fspath(checkpoint)} was trained on features {meta['features']}, "
-            f"but the transform has {list(transform.features)}"
+            f"checkpoint {os.fspath(checkpoint)} was trained on inputs {meta['features']}, "
+            f"but the transform{' and the conditioning' if condition else ''} give {inputs}"
         )
         raise HepgenError(msg)
     entry = {k: v for k, v in dataset.items() if k not in {"files", "simulate"}}
@@ -139,7 +163,7 @@ def save_generator(
     extra = meta.get("extra", {})
     payload = {
         "format": FORMAT,
-        "version": VERSION,
+        "version": VERSION if condition is not None else _UNCONDITIONAL_VERSION,
         "type": meta["type"],
         "params": meta["params"],
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -148,7 +172,7 @@ def save_generator(
         "repair": {"objects": [asdict(o) for o in transform.objects]},
         "dataset": _plain(entry, "dataset"),
         "cross_section": {k: (cross_section or {}).get(k) for k in _CROSS_SECTION},
-        "conditions": [],
+        "conditions": [] if condition is None else _plain(condition, "conditions"),
         "training": {**meta.get("training", {}), "history": meta.get("history", [])},
         "provenance": _plain(
             {**(provenance or {}), "training": extra.get("provenance")}, "provenance"
@@ -204,6 +228,19 @@ def _read(path: str | os.PathLike) -> dict[str, Any]:
     if missing:
         msg = f"{name}: generator file lacks keys {missing}"
         raise HepgenError(msg)
+    conditions = payload["conditions"]
+    if conditions != [] and not (
+        version >= 3
+        and isinstance(conditions, dict)
+        and isinstance(conditions.get("columns"), list)
+        and conditions["columns"]
+        and all(isinstance(c, str) for c in conditions["columns"])
+    ):
+        msg = (
+            f"{name}: key 'conditions' must be [] or (layout version 3) a conditioning dict "
+            f"with a non-empty list 'columns', found {conditions!r:.120} in version {version}"
+        )
+        raise HepgenError(msg)
     return payload
 
 
@@ -219,15 +256,20 @@ def load_generator(path: str | os.PathLike) -> Generator:
     try:
         transform = Transform.from_dict(json.loads(payload["transform"]))
         spec = DatasetSpec.from_config(payload["dataset"], files=[])
-        model = build(payload["type"], len(payload["features"]), payload["params"])
+        conditioning = None
+        if payload["conditions"]:
+            conditioning = Conditioning.from_dict(payload["conditions"], transform)
+        k = len(conditioning.columns) if conditioning else 0
+        model = build(payload["type"], len(payload["features"]), payload["params"], conditions=k)
         model.load_state_dict(payload["state_dict"])
     except (HepgenError, RuntimeError, ValueError, KeyError, TypeError) as err:
         reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         msg = f"{name}: cannot rebuild the generator of type {payload['type']!r}: {reason}"
         raise HepgenError(msg) from err
     transform.objects = [ObjectLayout(**o) for o in payload["repair"]["objects"]]
-    if list(transform.features) != list(payload["features"]):
-        msg = f"{name}: the transform's features {transform.features} are not the model's {payload['features']}"
+    inputs = conditioning.inputs if conditioning else list(transform.features)
+    if inputs != list(payload["features"]):
+        msg = f"{name}: the transform gives inputs {inputs}, not the model's {payload['features']}"
         raise HepgenError(msg)
     reweighter = None
     if payload.get("reweighter") is not None:
@@ -235,7 +277,7 @@ def load_generator(path: str | os.PathLike) -> Generator:
             reweighter = Reweighter.from_state(payload["reweighter"])
         except HepgenError as err:
             raise HepgenError(f"{name}: {err}") from err
-    return Generator(model.eval(), transform, spec, payload, name, reweighter)
+    return Generator(model.eval(), transform, spec, payload, name, reweighter, conditioning)
 
 
 class Generator:
@@ -244,12 +286,17 @@ class Generator:
     Attributes:
         model: the network (a :class:`hepgen.models.GeneratorModule`).
         transform: the fitted :class:`hepgen.preprocessing.Transform`.
-        features: the network inputs, in order.
-        columns: the physical event-table columns :meth:`sample` returns.
+        features: the network inputs, in order (a conditional model's conditions last).
+        columns: the columns of the event tables :meth:`sample` returns: the physical event
+            table's, then, for a conditional generator, the ``condition_<name>`` columns and
+            ``condition_row`` (:mod:`hepgen.condition_draw`).
+        condition_columns: the condition names a conditional generator needs, in physical
+            units, in the order the network reads them; ``[]`` when it is unconditional.
+        conditioning: the :class:`~hepgen.preprocessing.condition.Conditioning`, or ``None``.
         type: the model type (``"bvae"`` …); ``params`` its hyperparameters.
         spec: the dataset's :class:`hepgen.io.DatasetSpec` (``files`` empty).
-        dataset: the dataset's config entry; ``cross_section``, ``conditions``, ``training``
-            (with ``history``) and ``provenance`` as stored.
+        dataset: the dataset's config entry; ``cross_section``, ``training`` (with
+            ``history``) and ``provenance`` as stored; ``conditions`` the condition names.
         last_validity: the validity record of the last draw (see :meth:`sample`).
         last_info: the last draw's seed, rate (events/s), device and validity.
         reweighter: the refine stage's classifiers (:class:`hepgen.weighting.Reweighter`), or
@@ -264,15 +311,18 @@ class Generator:
         payload: Mapping[str, Any],
         path: str,
         reweighter: Reweighter | None = None,
+        conditioning: Conditioning | None = None,
     ) -> None:
         self.model, self.transform, self.spec, self.path = model, transform, spec, path
         self.reweighter = reweighter
+        self.conditioning = conditioning
+        self.condition_columns = list(conditioning.columns) if conditioning else []
         self.features = list(payload["features"])
-        self.columns = list(transform.columns)
+        self.columns = event_columns(conditioning) if conditioning else list(transform.columns)
         self.type, self.params = payload["type"], payload["params"]
         self.dataset = payload["dataset"]
         self.cross_section = payload["cross_section"]
-        self.conditions = payload["conditions"]
+        self.conditions = list(self.condition_columns)
         self.training = payload["training"]
         self.provenance = payload["provenance"]
         self.version = payload["version"]
@@ -280,12 +330,62 @@ class Generator:
         self.last_info: dict[str, Any] | None = None
 
     def __repr__(self) -> str:
-        return f"Generator(type={self.type!r}, features={len(self.features)}, path={self.path!r})"
+        given = f", conditions={self.condition_columns}" if self.conditioning else ""
+        return (
+            f"Generator(type={self.type!r}, features={len(self.features)}{given}, "
+            f"path={self.path!r})"
+        )
+
+    def condition_outputs(self) -> dict[str, str]:
+        """``{condition: column of the drawn events holding its given value}`` (``{}`` when
+        unconditional): its own column for a condition the model does not generate that is
+        an event-table column, else ``condition_<name>``."""
+        return output_columns(self.conditioning) if self.conditioning else {}
+
+    def _plan(
+        self, n: int | None, condition: Any, per_row: bool
+    ) -> tuple[int, Any, Any, np.ndarray | None]:
+        """Events to draw, the model, the inverse and the condition inputs of one draw."""
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
+            msg = f"sample: n must be a positive integer, found {n!r}"
+            raise HepgenError(msg)
+        inverse = lambda x, rng: self.transform.inverse(x, rng=rng)  # noqa: E731
+        if self.conditioning is None:
+            if condition is not None:
+                msg = (
+                    f"sample: generator {self.path} is unconditional (it draws p(features)), "
+                    "but a condition was given; leave condition=None"
+                )
+                raise HepgenError(msg)
+            if n is None:
+                raise HepgenError("sample: give n, the number of events to draw")
+            if per_row:
+                raise HepgenError("sample: per_row=True needs a condition table")
+            return int(n), self.model, inverse, None
+        if condition is None:
+            msg = (
+                f"sample: generator {self.path} is conditional: give condition=, a table "
+                f"(DataFrame or dict of arrays) with the columns {self.condition_columns} in "
+                "physical units, one event per row (or n per row with per_row=True)"
+            )
+            raise HepgenError(msg)
+        if n is not None and not per_row:
+            msg = (
+                f"sample: with a condition table, n={n} needs per_row=True (n events per "
+                "condition row); leave n=None for one event per row"
+            )
+            raise HepgenError(msg)
+        rows = condition_table(condition, self.conditioning, "sample: condition")
+        per = int(n) if n is not None else 1
+        inputs, inverse = tagged_draw(self.conditioning, rows, per)
+        return len(inputs), RowTagged(self.model), inverse, inputs
 
     def iter_sample(
         self,
-        n: int,
+        n: int | None = None,
         *,
+        condition: pd.DataFrame | Mapping[str, Any] | None = None,
+        per_row: bool = False,
         seed: int | None = None,
         batch_size: int = 100_000,
         device: str = "auto",
@@ -293,72 +393,96 @@ class Generator:
     ) -> Iterator[pd.DataFrame]:
         """Yield the events of :meth:`sample` batch by batch as event tables (bounded memory).
 
-        With a :attr:`reweighter`, each table has a ``weight`` column: min(p / (1 − p), clip)
-        over the refine stage's normalisation (:attr:`Reweighter.norm`), mean 1 in expectation
-        but not exactly per batch; :meth:`sample` rescales it to mean 1 over its events.
-        ``last_validity`` and ``last_info`` are set once the last batch has been consumed.
+        ``n``, ``condition`` and ``per_row`` are :meth:`sample`'s; the condition table is held
+        in memory, its events are drawn in batches. With a :attr:`reweighter`, each table has
+        a ``weight`` column: min(p / (1 − p), clip) over the refine stage's normalisation
+        (:attr:`Reweighter.norm`), mean 1 in expectation but not exactly per batch;
+        :meth:`sample` rescales it to mean 1 over its events. ``last_validity`` and
+        ``last_info`` are set once the last batch has been consumed (``last_info["events"]``
+        the events drawn before removal).
         """
-        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-            msg = f"sample: n must be a positive integer, found {n!r}"
-            raise HepgenError(msg)
+        total, model, inverse, inputs = self._plan(n, condition, per_row)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
         info: dict[str, Any] = {"seed": seed}
         yield from iter_samples(
-            self.model,
-            int(n),
+            model,
+            total,
             seed=seed,
             batch_size=batch_size,
-            inverse=lambda x, rng: self.transform.inverse(x, rng=rng),
+            inverse=inverse,
             postprocess=self._postprocess,
             device=device,
             max_removed_fraction=max_removed_fraction,
             info=info,
+            conditions=inputs,
         )
+        info["drawn"] = total
         self.last_info, self.last_validity = info, info["validity"]
 
     def sample(
         self,
-        n: int,
+        n: int | None = None,
         *,
+        condition: pd.DataFrame | Mapping[str, Any] | None = None,
+        per_row: bool = False,
         seed: int | None = None,
         batch_size: int = 100_000,
         device: str = "auto",
         format: str = "pandas",
         max_removed_fraction: float = 1.0,
     ) -> pd.DataFrame | Any | np.ndarray:
-        """Draw ``n`` events, repaired, with the dataset's selection applied.
+        """Draw events, repaired, with the dataset's selection applied.
 
         Events are drawn in batches of ``batch_size``, mapped to physical units, repaired
         (:meth:`Transform.postprocess`), and then held to the dataset's object selection
         (``min_pt``, ``max_abs_eta``: failing objects are dropped, later ones move up;
         events with fewer than ``min`` objects are removed). Removed events are counted in
         ``last_validity`` (``removed``; reasons ``non_finite``, ``unusable``,
-        ``outside_selection``), so ``n - last_validity["removed"]`` events are returned.
+        ``outside_selection``), so ``N - last_validity["removed"]`` of the N drawn events are
+        returned.
 
         Arguments:
-            n: events to draw (≥ 1).
-            seed: the same seed, batch size and device give the same events; ``None`` draws
-                a fresh seed (recorded in ``last_info["seed"]``).
+            n: unconditional generator: events to draw (≥ 1). Conditional generator: ``None``
+                (one event per condition row), or, with ``per_row=True``, events per row.
+            condition: conditional generators only: the condition values in physical units
+                (GeV, rad), a DataFrame or a dict of equal-length arrays with one column per
+                name of :attr:`condition_columns` (other columns are ignored); its m rows give
+                N = m events (m·n with ``per_row``), the events of row i in one block, in order.
+            per_row: with ``condition`` and ``n``: draw ``n`` events for every row.
+            seed: the same seed, batch size, device (and condition table) give the same
+                events; ``None`` draws a fresh seed (recorded in ``last_info["seed"]``).
             batch_size: events per batch; bounds memory.
             device: ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``.
             format: ``"pandas"``: a DataFrame with columns :attr:`columns` (float64, GeV and
-                rad, absent objects zero-padded); ``"awkward"``: jagged collections of
-                ``Momentum4D`` records (:func:`hepgen.io.writer.to_awkward`); ``"numpy"``:
-                a float64 array (events, len(columns)).
+                rad, absent objects zero-padded; ``condition_row`` int64); ``"awkward"``:
+                jagged collections of ``Momentum4D`` records (:func:`hepgen.io.writer.to_awkward`),
+                every other column a flat field; ``"numpy"``: a float64 array (events,
+                len(columns)).
             max_removed_fraction: raise :class:`HepgenError` when more than this fraction
-                of ``n`` is removed (1.0: never).
+                of the N drawn events is removed (1.0: never).
+
+        A conditional generator returns every event beside the condition values it was drawn
+        for, exactly as given (:meth:`condition_outputs`: the event's own column for a
+        condition it does not generate, else ``condition_<name>``), and ``condition_row``,
+        the 0-based row of ``condition`` (see :mod:`hepgen.condition_draw`).
 
         A generator with a :attr:`reweighter` (a model with ``refine``) adds a ``weight``
         column (a field of the awkward records; the last column of the NumPy array): the
         refine stage's w = min(p / (1 − p), clip), p the mean of its k classifiers'
         probabilities, normalised to mean 1 over the events this call returns (so weights of
         two calls differ by their normalisation). Without one there is no ``weight`` column.
+
+        Raises:
+            HepgenError: a conditional generator without ``condition`` (naming the columns it
+                needs), an unconditional one with one, a condition table lacking columns
+                (naming them) or holding NaN/inf, ``n`` with a condition but no ``per_row``.
         """
         if format not in FORMATS:
             msg = f"sample: format must be one of {list(FORMATS)}, found {format!r}"
             raise HepgenError(msg)
         options = {"seed": seed, "batch_size": batch_size, "device": device}
+        options |= {"condition": condition, "per_row": per_row}
         batches = list(self.iter_sample(n, max_removed_fraction=max_removed_fraction, **options))
         table = pd.concat(batches, ignore_index=True)
         columns = list(self.columns)
