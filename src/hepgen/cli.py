@@ -243,25 +243,10 @@ def read_condition(path: str, generator: Any, tree: str | None = None) -> Any:
 def _root_writer(output: Path, generator: Any) -> Any:
     """A :class:`~hepgen.io.writer.RootWriter` in the dataset's schema that also writes a
     conditional draw's ``condition_<name>`` and ``condition_row`` columns as flat branches."""
-    from hepgen.io.writer import RootWriter, root_branches
+    from hepgen.io.writer import RootWriter
 
     extra = [c for c in generator.columns if c not in generator.transform.columns]
-
-    class _Writer(RootWriter):
-        def write(self, table: Any, weight: Any = 1.0) -> None:
-            branches = root_branches(table, self.spec, weight)
-            taken = [c for c in extra if c in branches]
-            if taken:
-                msg = f"the condition columns {taken} clash with branches of the dataset's schema"
-                raise HepgenError(msg)
-            branches |= {c: table[c].to_numpy() for c in extra}
-            if self._tree is None:
-                self._tree = self._file.mktree(self.spec.tree, branches)
-            else:
-                self._tree.extend(branches)
-            self.events += len(table)
-
-    return _Writer(output, generator.spec) if extra else RootWriter(output, generator.spec)
+    return RootWriter(output, generator.spec, extra)
 
 
 def _normalised(batches: Iterator[Any], output: Path) -> Iterator[Any]:

@@ -9,7 +9,7 @@ are dropped, so every collection becomes a jagged list of the present objects of
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import awkward as ak
@@ -95,7 +95,10 @@ def to_awkward(table: pd.DataFrame, spec: DatasetSpec) -> ak.Array:
 
 
 def root_branches(
-    table: pd.DataFrame, spec: DatasetSpec, weight: np.ndarray | float = 1.0
+    table: pd.DataFrame,
+    spec: DatasetSpec,
+    weight: np.ndarray | float = 1.0,
+    extra: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The branches of ``spec.tree`` that ingestion with ``spec`` reads back as ``table``.
 
@@ -113,6 +116,8 @@ def root_branches(
         spec: the dataset description.
         weight: per-event weight, (n,) or one number, written to ``spec.weight`` (default
             ``weight``).
+        extra: further columns of ``table`` written as flat branches under their names (a
+            conditional sample's ``condition_<name>`` columns and condition-row index).
 
     Returns:
         Branch name → NumPy array (n,) or awkward array (n, var), in a dict that
@@ -167,6 +172,11 @@ def root_branches(
     if "weight" in table.columns:
         w = w * table["weight"].to_numpy(np.float64)
     add(spec.weight or "weight", w.astype(np.float32))
+    for name in extra:
+        if name in branches:
+            msg = f"tree {spec.tree!r}: the extra column {name!r} clashes with a branch of the dataset's schema"
+            raise HepgenError(msg)
+        add(name, table[name].to_numpy())
     return branches
 
 
@@ -179,10 +189,13 @@ class RootWriter:
     Arguments:
         path: the output ``.root`` file.
         spec: the dataset description whose schema the tree takes (:func:`root_branches`).
+        extra: further columns written as flat branches (:func:`root_branches`).
     """
 
-    def __init__(self, path: str | os.PathLike, spec: DatasetSpec) -> None:
-        self.path, self.spec = path, spec
+    def __init__(
+        self, path: str | os.PathLike, spec: DatasetSpec, extra: Sequence[str] = ()
+    ) -> None:
+        self.path, self.spec, self.extra = path, spec, list(extra)
         self.events = 0
 
     def __enter__(self) -> RootWriter:
@@ -194,7 +207,7 @@ class RootWriter:
 
     def write(self, table: pd.DataFrame, weight: np.ndarray | float = 1.0) -> None:
         """Append the events of ``table`` (``weight`` as in :func:`root_branches`)."""
-        branches = root_branches(table, self.spec, weight)
+        branches = root_branches(table, self.spec, weight, self.extra)
         if self._tree is None:
             self._tree = self._file.mktree(self.spec.tree, branches)
         else:
@@ -215,14 +228,16 @@ def write_root(
     tables: pd.DataFrame | Iterable[pd.DataFrame],
     spec: DatasetSpec,
     weight: float = 1.0,
+    extra: Sequence[str] = (),
 ) -> int:
-    """Write one table, or batches of tables, to ``path`` in the schema of ``spec``.
+    """Write one table, or batches of tables, to ``path`` in the schema of ``spec``, with the
+    ``extra`` columns as flat branches.
 
     Returns:
         The number of events written.
     """
     batches = [tables] if isinstance(tables, pd.DataFrame) else tables
-    with RootWriter(path, spec) as writer:
+    with RootWriter(path, spec, extra) as writer:
         for table in batches:
             writer.write(table, weight)
     return writer.events
