@@ -5,7 +5,7 @@ Layers, bottom to top (a module imports only from its own part or a lower layer)
     foundation   errors, files, logs, seeds, devices, conventions, config, provenance, resources, sweeps
     data         io, simulate, preprocessing, stats, weighting, condition_rows
     generators   models, checkpoint
-    use          training, sampling, export, generator
+    use          training, sampling, export, generator, condition_draw
 
 Evaluation sits beside them on the data layer and never sees a model: ``metrics`` imports only
 foundation and data, ``plotting`` and ``reweighting`` (classifier weights of generated events)
@@ -41,7 +41,7 @@ FOUNDATION = {
 }
 DATA = {"io", "simulate", "preprocessing", "stats", "weighting", "condition_rows"}
 GENERATORS = {"models", "checkpoint", "_kernels"}
-USE = {"training", "sampling", "export", "generator"}
+USE = {"training", "sampling", "export", "generator", "condition_draw"}
 ALLOWED = {
     **dict.fromkeys(FOUNDATION, FOUNDATION),
     **dict.fromkeys(DATA, FOUNDATION | DATA),

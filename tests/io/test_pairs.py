@@ -405,3 +405,28 @@ def test_the_config_schema_takes_pairs():
     pairs["match"]["points"] = "sideways"
     with pytest.raises(HepgenError, match="config key datasets.fastsim.pairs.match.points"):
         validate_config(config, schema)
+
+
+def test_generated_unmatched_objects_take_the_truths_response_convention():
+    """A generated object rounded to not reconstructed gets the unmatched response (1, 0, 0),
+    as in the truth, whatever the model drew for it; reconstructed ones are untouched."""
+    import pandas as pd
+
+    from hepgen.io.pairs import UNMATCHED, with_unmatched_response
+
+    table = pd.DataFrame(
+        {
+            "gen_pt": [30.0, 40.0, 50.0],
+            "reco_found": [1.0, 0.0, 0.3],
+            "reco_response": [1.02, 0.97, 1.10],
+            "reco_deta": [0.001, -0.02, 0.05],
+            "reco_dphi": [-0.001, 0.03, 0.2],
+        }
+    )
+    out = with_unmatched_response(table)
+    assert out.loc[0].to_dict() == table.loc[0].to_dict()
+    for row in (1, 2):
+        assert {c: out.loc[row, c] for c in UNMATCHED} == UNMATCHED
+    assert table.loc[1, "reco_response"] == 0.97  # the input is not changed
+    no_pairs = pd.DataFrame({"mu1_pt": [1.0]})
+    assert with_unmatched_response(no_pairs) is no_pairs

@@ -15,7 +15,7 @@ import numpy as np
 
 from hepgen.errors import HepgenError
 from hepgen.io.columns import _check_finite, _to_polar, _unpack
-from hepgen.io.pairs import PAIR_COLUMNS, MatchSpec, PairSide, PairSpec
+from hepgen.io.pairs import PAIR_COLUMNS, UNMATCHED, MatchSpec, PairSide, PairSpec
 from hepgen.io.roles import NUMBERS, branch_type, describe
 from hepgen.preprocessing.angles import wrap_phi
 
@@ -201,7 +201,7 @@ def pair_chunk(
     gen_pt, gen_eta, gen_phi = (
         np.asarray(gen[f], dtype=np.float64)[rows] for f in ("pt", "eta", "phi")
     )
-    response, deta, dphi = np.ones(len(rows)), np.zeros(len(rows)), np.zeros(len(rows))
+    response, deta, dphi = (np.full(len(rows), UNMATCHED[c]) for c in PAIR_COLUMNS[4:])
     response[found] = np.asarray(reco["pt"], dtype=np.float64)[r] / gen_pt[found]
     deta[found] = np.asarray(reco["eta"], dtype=np.float64)[r] - gen_eta[found]
     dphi[found] = wrap_phi(np.asarray(reco["phi"], dtype=np.float64)[r] - gen_phi[found])

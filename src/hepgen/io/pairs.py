@@ -41,6 +41,7 @@ from hepgen.errors import HepgenError
 
 __all__ = [
     "PAIR_COLUMNS",
+    "UNMATCHED",
     "POINTS",
     "RESPONSE_COLUMNS",
     "MatchSpec",
@@ -48,6 +49,7 @@ __all__ = [
     "PairSpec",
     "pairs_from_config",
     "reassemble",
+    "with_unmatched_response",
 ]
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,25 @@ PAIR_COLUMNS = (
 )
 #: The columns a fast-simulation generator produces, conditioned on ``gen_pt, gen_eta, gen_phi``.
 RESPONSE_COLUMNS = PAIR_COLUMNS[3:]
+#: The response of a gen object without a reconstructed match (``reco_found = 0``).
+UNMATCHED = {"reco_response": 1.0, "reco_deta": 0.0, "reco_dphi": 0.0}
+
+
+def with_unmatched_response(table: Any) -> Any:
+    """A pairs table (pandas) with :data:`UNMATCHED` in the response columns of every row whose
+    ``reco_found`` is below ½: a generated object that was not reconstructed has no response,
+    so it takes the convention the truth holds. Tables without these columns are returned
+    as they are."""
+    if not {"reco_found", *UNMATCHED} <= set(table.columns):
+        return table
+    lost = table["reco_found"].to_numpy() < 0.5
+    if lost.any():
+        table = table.copy()
+        for name, value in UNMATCHED.items():
+            table.loc[lost, name] = value
+    return table
+
+
 #: Match directions of ``pairs.match.points``.
 POINTS = ("gen_to_reco", "reco_to_gen")
 

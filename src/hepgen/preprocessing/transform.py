@@ -15,6 +15,7 @@ import pandas as pd
 
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
+from hepgen.io.pairs import with_unmatched_response
 from hepgen.preprocessing.angles import PhiRelative
 from hepgen.preprocessing.elementary import Elementary, Quantile, make
 from hepgen.preprocessing.repair import ObjectLayout, find_objects, repair
@@ -188,12 +189,15 @@ class Transform:
     def postprocess(self, table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         """Repair generated events, then remove those :meth:`usable` refuses.
 
+        A fast-simulation (pairs) table's unreconstructed objects first take the response
+        convention of the truth (:func:`hepgen.io.pairs.with_unmatched_response`).
+
         Returns:
             The repaired, usable events and the validity record of :func:`repair` with the
             removed events added: ``removed`` and the reason ``unusable`` (both counted as
             invalid).
         """
-        repaired, stats = repair(table, self.objects)
+        repaired, stats = repair(with_unmatched_response(table), self.objects)
         usable = self.usable(repaired)
         removed = int((~usable).sum())
         if removed:
