@@ -92,8 +92,40 @@ def test_metrics_carry_floors_and_provenance(tiny_run):
         assert metrics["excluded"]["of"] == metrics["n_generated"] + metrics["excluded"]["events"]
         assert len(metrics["provenance"]["config_hash"]) == 16
     board = pd.read_csv(tiny_run / "results/summary/leaderboard.csv")
-    assert sorted(board["model"]) == ["bvae", "cfm", "cfm+rw", "vae"]
+    assert sorted(board["model"]) == ["bvae", "cfm", "cfm+rw", "flow_mll", "vae"]
     assert board[["auc_floor", "w1_mean_floor", "fpd_floor", "copy_z_floor"]].notna().all().all()
+
+
+@pytest.mark.workflow
+def test_a_conditional_model_draws_given_the_test_splits_conditions(tiny_run):
+    """flow_mll learns p(event | ll_m): each sample is drawn at a test event's dimuon mass, its
+    own muons carry that mass, and its metrics are also binned in the mass."""
+    results = tiny_run / "results/dy_mumu"
+    samples = pd.read_parquet(results / "samples/flow_mll.parquet")
+    test = pd.read_parquet(results / "split/test.parquet")
+    from hepgen.generator import load_generator
+    from hepgen.preprocessing.observables import observables
+
+    asked = samples["condition_ll_m"].to_numpy()
+    truth = np.sort(observables(test)["m_mumu"].dropna().to_numpy())
+    nearest = truth[np.clip(np.searchsorted(truth, asked), 0, len(truth) - 1)]
+    below = truth[np.clip(np.searchsorted(truth, asked) - 1, 0, len(truth) - 1)]
+    gap = np.minimum(np.abs(nearest - asked), np.abs(below - asked)) / asked
+    assert (gap < 1e-3).mean() > 0.99  # the test events' own masses
+    own = observables(samples)["m_mumu"].to_numpy()
+    assert np.isfinite(own).mean() > 0.95
+    np.testing.assert_allclose(own[np.isfinite(own)], asked[np.isfinite(own)], rtol=1e-3)
+    metrics = json.loads((results / "metrics/flow_mll.json").read_text())
+    bins = metrics["conditional"]["conditions"]["ll_m"]["bins"]
+    assert len(bins) == 5 and all("w1" in b for b in bins)
+    generator = load_generator(results / "models/flow_mll/generator.pt")
+    assert generator.condition_columns == ["ll_m"]
+    masses = np.tile([91.2, 95.0], 20)
+    drawn = generator.sample(
+        condition=pd.DataFrame({"ll_m": masses}), seed=1, max_removed_fraction=0.5
+    )
+    assert len(drawn) > 20  # a two-epoch model: some events are unusable and removed
+    np.testing.assert_array_equal(drawn["condition_ll_m"], masses[drawn["condition_row"]])
 
 
 @pytest.mark.workflow
