@@ -120,7 +120,9 @@ def test_alpha_vae_decodes_the_means_plus_noise_of_width_alpha(alpha: float) -> 
     x = torch.randn(8, 4, generator=torch.Generator().manual_seed(0)).repeat(2000, 1)
     decoded = []
     decode = model.decode
-    model.decode = lambda z: decoded.append(z.detach()) or decode(z)  # what training decodes
+    model.decode = lambda z, c=None: (
+        decoded.append(z.detach()) or decode(z, c)
+    )  # what training decodes
     model.loss(x, generator=torch.Generator().manual_seed(1))
     offset = decoded[0] - model.encoder(x).detach()
     assert offset.mean().item() == pytest.approx(0.0, abs=0.01)
