@@ -199,45 +199,13 @@ def read_condition(path: str, generator: Any, tree: str | None = None) -> Any:
         HepgenError: one line naming ``path`` and what is wrong (missing file or columns,
             unreadable, NaN values).
     """
-    import pandas as pd
-
     from hepgen.condition_draw import condition_table
-    from hepgen.preprocessing.condition import PREFIX
+    from hepgen.condition_rows import read_condition_file
 
-    file = Path(path)
-    if file.suffix.lower() not in SUFFIXES:
-        msg = f"condition file {path}: cannot read {file.suffix or 'no suffix'!r}; expected one of {list(SUFFIXES)}"
-        raise HepgenError(msg)
-    if not file.is_file():
-        raise HepgenError(f"condition file {path} does not exist")
+    where = f"condition file {path}"
     names = generator.condition_columns
-    wanted = [*names, *(f"{PREFIX}{c}" for c in names)]
-    try:
-        if file.suffix.lower() == ".root":
-            import uproot
-
-            name = tree or generator.spec.tree
-            with uproot.open(file) as opened:
-                if name not in opened:
-                    msg = f"condition file {path} has no tree {name!r} (pass --tree)"
-                    raise HepgenError(msg)
-                keys = list(opened[name].keys())
-                present = [b for b in wanted if b in keys]
-                table = opened[name].arrays(present, library="pd") if present else None
-                table = pd.DataFrame(columns=keys) if table is None else table
-        else:
-            import pyarrow.parquet as pq
-
-            keys = pq.ParquetFile(file).schema_arrow.names
-            present = [c for c in wanted if c in keys]
-            table = pd.read_parquet(file, columns=present) if present else None
-            table = pd.DataFrame(columns=keys) if table is None else table
-    except HepgenError:
-        raise
-    except Exception as err:  # uproot, pyarrow: many kinds of unreadable file
-        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise HepgenError(f"condition file {path} cannot be read: {reason}") from err
-    return condition_table(table, generator.conditioning, f"condition file {path}")
+    table = read_condition_file(path, names, tree or generator.spec.tree, where)
+    return condition_table(table, generator.conditioning, where)
 
 
 def _root_writer(output: Path, generator: Any) -> Any:

@@ -25,18 +25,22 @@ import itertools
 import logging
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from hepgen.errors import HepgenError
+from hepgen.preprocessing.condition import PREFIX
 
-__all__ = ["SOURCES", "condition_rows", "in_region"]
+__all__ = ["FILE_SUFFIXES", "SOURCES", "condition_rows", "in_region", "read_condition_file"]
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("test", "file", "grid", "region")
+#: The file kinds a condition file may be.
+FILE_SUFFIXES = (".parquet", ".root")
 
 
 def condition_rows(
@@ -92,32 +96,66 @@ def in_region(values: pd.DataFrame, region: Mapping[str, Mapping[str, float]]) -
     return keep
 
 
+def read_condition_file(
+    path: str | os.PathLike, names: list[str], tree: str, where: str
+) -> pd.DataFrame:
+    """The condition columns ``names`` (each under its name or as ``condition_<name>``, as a
+    drawn sample holds it) of a Parquet file or of the flat TTree ``tree`` of a ROOT file; the
+    columns the file lacks are absent from the table (the caller names them).
+
+    Arguments:
+        path: a ``.parquet`` or ``.root`` file.
+        names: the condition columns.
+        tree: the TTree of a ROOT file.
+        where: names the source in messages (``"condition file F"``).
+
+    Raises:
+        HepgenError: one line naming ``where``: unknown suffix, missing file or tree, or an
+            unreadable file.
+    """
+    file = Path(path)
+    if file.suffix.lower() not in FILE_SUFFIXES:
+        msg = f"{where}: cannot read {file.suffix or 'no suffix'!r}; expected one of {list(FILE_SUFFIXES)}"
+        raise HepgenError(msg)
+    if not file.is_file():
+        raise HepgenError(f"{where} does not exist")
+    wanted = [*names, *(f"{PREFIX}{c}" for c in names)]
+    try:
+        if file.suffix.lower() == ".root":
+            import uproot
+
+            with uproot.open(file) as opened:
+                if tree not in opened:
+                    raise HepgenError(f"{where} has no tree {tree!r} (pass --tree)")
+                keys = list(opened[tree].keys())
+                present = [b for b in wanted if b in keys]
+                table = opened[tree].arrays(present, library="pd") if present else None
+        else:
+            import pyarrow.parquet as pq
+
+            keys = pq.ParquetFile(file).schema_arrow.names
+            present = [c for c in wanted if c in keys]
+            table = pd.read_parquet(file, columns=present) if present else None
+    except HepgenError:
+        raise
+    except Exception as err:  # uproot, pyarrow: many kinds of unreadable file
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise HepgenError(f"{where} cannot be read: {reason}") from err
+    return pd.DataFrame(columns=keys) if table is None else table
+
+
 def _read(options: Mapping[str, Any], names: list[str]) -> pd.DataFrame:
     """The condition columns of a user's Parquet or ROOT file (``path``, ``tree``)."""
     path = options.get("path")
     if not path:
         raise HepgenError("sample.condition.source 'file' needs key 'path'")
-    try:
-        if str(path).endswith(".root"):
-            import uproot
-
-            with uproot.open(path) as file:
-                tree = file[options.get("tree", "events")]
-                present = [b for b in names if b in tree.keys()]
-                table = tree.arrays(present, library="pd") if present else pd.DataFrame()
-        else:
-            table = pd.read_parquet(path)
-    except (OSError, ValueError, KeyError) as err:
-        msg = f"sample.condition.path {os.fspath(path)!r} cannot be read: {err}"
-        raise HepgenError(msg) from err
-    missing = [c for c in names if c not in table.columns]
+    where = f"sample.condition.path {os.fspath(path)!r}"
+    table = read_condition_file(path, names, options.get("tree", "events"), where)
+    missing = [c for c in names if c not in table.columns and f"{PREFIX}{c}" not in table.columns]
     if missing:
-        msg = (
-            f"sample.condition.path {os.fspath(path)!r} lacks the condition columns {missing} "
-            f"(it has {list(table.columns)[:12]})"
-        )
+        msg = f"{where} lacks the condition columns {missing} (it has {list(table.columns)[:12]})"
         raise HepgenError(msg)
-    return table[names]
+    return table
 
 
 def _grid(grid: Mapping[str, list[float]], names: list[str]) -> pd.DataFrame:
