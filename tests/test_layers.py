@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module imports only from its own part or a lower layer):
 
-    foundation   errors, files, logs, seeds, devices, conventions, config, provenance, resources, sweeps
+    foundation   errors, files, logs, seeds, devices, conventions, config, provenance, resources, sweeps, lazy
     data         io, simulate, preprocessing, stats, weighting, condition_rows
     generators   models, checkpoint
     use          training, sampling, export, generator, condition_draw
@@ -38,6 +38,7 @@ FOUNDATION = {
     "provenance",
     "resources",
     "sweeps",
+    "lazy",
 }
 DATA = {"io", "simulate", "preprocessing", "stats", "weighting", "condition_rows"}
 GENERATORS = {"models", "checkpoint", "_kernels"}

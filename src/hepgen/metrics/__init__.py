@@ -1,52 +1,43 @@
-"""Metrics comparing generated events with held-out truth, each with a truth-vs-truth floor."""
+"""Metrics comparing generated events with held-out truth, each with a truth-vs-truth floor.
+
+Names load on first use (:mod:`hepgen.lazy`): a figure job imports only what its figure needs.
+"""
 
 from __future__ import annotations
 
-from hepgen.metrics.binned import binned, chi2_ndf, histogram_edges, separation_power
-from hepgen.metrics.classifier import classifier_auc, classifier_test, make_classifier
-from hepgen.metrics.conditional import conditional_w1
-from hepgen.metrics.correlation import spearman_distance, spearman_matrix
-from hepgen.metrics.evaluate import evaluate
-from hepgen.metrics.frechet import fpd, frechet_distance
-from hepgen.metrics.inputs import Weights
-from hepgen.metrics.kernel import kpd
-from hepgen.metrics.ks import ks_statistics
-from hepgen.metrics.memorisation import data_copying
-from hepgen.metrics.options import EvaluateOptions
-from hepgen.metrics.quantiles import quantile_mse
-from hepgen.metrics.record import sampling_record, summary, write_metrics
-from hepgen.metrics.response import ResponseColumns, response_metrics
-from hepgen.metrics.tails import tail_ratios
-from hepgen.metrics.wasserstein import w1_distances, weighted_std
-from hepgen.preprocessing.observables import observables
+from hepgen.lazy import lazy_attributes
 
-__all__ = [
-    "EvaluateOptions",
-    "ResponseColumns",
-    "Weights",
-    "binned",
-    "chi2_ndf",
-    "classifier_auc",
-    "classifier_test",
-    "conditional_w1",
-    "data_copying",
-    "evaluate",
-    "fpd",
-    "frechet_distance",
-    "histogram_edges",
-    "kpd",
-    "ks_statistics",
-    "make_classifier",
-    "observables",
-    "quantile_mse",
-    "response_metrics",
-    "sampling_record",
-    "separation_power",
-    "spearman_distance",
-    "spearman_matrix",
-    "summary",
-    "tail_ratios",
-    "w1_distances",
-    "weighted_std",
-    "write_metrics",
-]
+_WHERE = {
+    "EvaluateOptions": "hepgen.metrics.options",
+    "ResponseColumns": "hepgen.metrics.response",
+    "Weights": "hepgen.metrics.inputs",
+    "binned": "hepgen.metrics.binned",
+    "chi2_ndf": "hepgen.metrics.binned",
+    "classifier_auc": "hepgen.metrics.classifier",
+    "classifier_test": "hepgen.metrics.classifier",
+    "conditional_w1": "hepgen.metrics.conditional",
+    "data_copying": "hepgen.metrics.memorisation",
+    "evaluate": "hepgen.metrics.evaluate",
+    "fpd": "hepgen.metrics.frechet",
+    "frechet_distance": "hepgen.metrics.frechet",
+    "histogram_edges": "hepgen.metrics.binned",
+    "kpd": "hepgen.metrics.kernel",
+    "ks_statistics": "hepgen.metrics.ks",
+    "make_classifier": "hepgen.metrics.classifier",
+    "observables": "hepgen.preprocessing.observables",
+    "quantile_mse": "hepgen.metrics.quantiles",
+    "response_metrics": "hepgen.metrics.response",
+    "sampling_record": "hepgen.metrics.record",
+    "separation_power": "hepgen.metrics.binned",
+    "spearman_distance": "hepgen.metrics.correlation",
+    "spearman_matrix": "hepgen.metrics.correlation",
+    "summary": "hepgen.metrics.record",
+    "tail_ratios": "hepgen.metrics.tails",
+    "w1_distances": "hepgen.metrics.wasserstein",
+    "weighted_std": "hepgen.metrics.wasserstein",
+    "write_metrics": "hepgen.metrics.record",
+}
+
+__all__ = sorted(_WHERE)
+
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

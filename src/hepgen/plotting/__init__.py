@@ -6,54 +6,39 @@ in ``hepgen.plotting.X``. Every ``plot_*`` function writes its PNG atomically an
 :class:`matplotlib.figure.Figure` it drew, for callers (and tests) to inspect. The figures are
 built with matplotlib's object interface, not pyplot: no figure manager holds them, so they are
 freed once the caller drops them and need no ``plt.close``.
+
+Names load on first use (:mod:`hepgen.lazy`): a figure job imports only what its figure needs.
 """
 
 from __future__ import annotations
 
-from hepgen.plotting.correlations import plot_correlations
-from hepgen.plotting.histograms import (
-    binned,
-    histogram_edges,
-    metric_notes,
-    plot_feature_grid,
-    plot_histograms,
-    plot_model_grid,
-)
-from hepgen.plotting.labels import feature_label
-from hepgen.plotting.latent import LATENT_TYPES, has_latent_space, latent_points, plot_latent
-from hepgen.plotting.leaderboard import (
-    leaderboard_table,
-    load_records,
-    plot_leaderboard,
-    write_leaderboard,
-)
-from hepgen.plotting.observables import plot_observables
-from hepgen.plotting.preprocessing import plot_preprocessing, preprocessing_view
-from hepgen.plotting.response import plot_response
-from hepgen.plotting.style import style
-from hepgen.plotting.training import plot_training
+from hepgen.lazy import lazy_attributes
 
-__all__ = [
-    "LATENT_TYPES",
-    "binned",
-    "feature_label",
-    "has_latent_space",
-    "histogram_edges",
-    "latent_points",
-    "leaderboard_table",
-    "load_records",
-    "metric_notes",
-    "plot_correlations",
-    "plot_feature_grid",
-    "plot_histograms",
-    "plot_latent",
-    "plot_leaderboard",
-    "plot_model_grid",
-    "plot_observables",
-    "plot_preprocessing",
-    "plot_response",
-    "plot_training",
-    "preprocessing_view",
-    "style",
-    "write_leaderboard",
-]
+_WHERE = {
+    "LATENT_TYPES": "hepgen.plotting.latent",
+    "binned": "hepgen.plotting.histograms",
+    "feature_label": "hepgen.plotting.labels",
+    "has_latent_space": "hepgen.plotting.latent",
+    "histogram_edges": "hepgen.plotting.histograms",
+    "latent_points": "hepgen.plotting.latent",
+    "leaderboard_table": "hepgen.plotting.leaderboard",
+    "load_records": "hepgen.plotting.leaderboard",
+    "metric_notes": "hepgen.plotting.histograms",
+    "plot_correlations": "hepgen.plotting.correlations",
+    "plot_feature_grid": "hepgen.plotting.histograms",
+    "plot_histograms": "hepgen.plotting.histograms",
+    "plot_latent": "hepgen.plotting.latent",
+    "plot_leaderboard": "hepgen.plotting.leaderboard",
+    "plot_model_grid": "hepgen.plotting.histograms",
+    "plot_observables": "hepgen.plotting.observables",
+    "plot_preprocessing": "hepgen.plotting.preprocessing",
+    "plot_response": "hepgen.plotting.response",
+    "plot_training": "hepgen.plotting.training",
+    "preprocessing_view": "hepgen.plotting.preprocessing",
+    "style": "hepgen.plotting.style",
+    "write_leaderboard": "hepgen.plotting.leaderboard",
+}
+
+__all__ = sorted(_WHERE)
+
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

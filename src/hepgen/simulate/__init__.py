@@ -7,22 +7,16 @@ installed, e.g. by the figure of a learned detector response.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-__all__ = ["PROCESSES", "DetectorConfig", "resolve_options", "simulate", "write_ntuple"]
+from hepgen.lazy import lazy_attributes
 
 _WHERE = {
-    "PROCESSES": "processes",
-    "DetectorConfig": "detector",
-    "resolve_options": "generate",
-    "simulate": "generate",
-    "write_ntuple": "ntuple",
+    "PROCESSES": "hepgen.simulate.processes",
+    "DetectorConfig": "hepgen.simulate.detector",
+    "resolve_options": "hepgen.simulate.generate",
+    "simulate": "hepgen.simulate.generate",
+    "write_ntuple": "hepgen.simulate.ntuple",
 }
 
+__all__ = sorted(_WHERE)
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"hepgen.simulate.{_WHERE[name]}"), name)
-    msg = f"module 'hepgen.simulate' has no attribute {name!r}"
-    raise AttributeError(msg)
+__getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
