@@ -6,6 +6,7 @@ from hepgen.files import atomic_path
 from hepgen.logs import script_logging
 from hepgen.provenance import provenance
 from hepgen.simulate import simulate, write_ntuple
+from hepgen.simulate.slices import stitch_weights
 
 log = script_logging(snakemake.log[0])  # noqa: F821
 params = {
@@ -15,6 +16,9 @@ params = {
     "seed": int(snakemake.params.seed),  # noqa: F821
     "ecm": float(snakemake.params.ecm),  # noqa: F821
 }
+piece = snakemake.params.slice  # noqa: F821 - None, or {index, events, options} of a slice
+if piece is not None:
+    params["slice"] = {**piece, "options": dict(piece["options"])}
 branches, stats = simulate(
     params["process"],
     events=params["events"],
@@ -22,6 +26,13 @@ branches, stats = simulate(
     ecm=params["ecm"],
     options=params["options"],
 )
+if "slice" in params:
+    # one slice of a stitched sample: weights in pb, so that every slice enters with its rate
+    branches["weight"], scale = stitch_weights(
+        branches["weight"], stats["sigma_pb"], int(params["slice"]["events"])
+    )
+    stats["slice"] = {**params["slice"], "weight_scale_pb": scale}
+    log.info("slice %d: event weights × %.4g pb", params["slice"]["index"], scale)
 write_ntuple(snakemake.output.ntuple, branches)  # noqa: F821
 stats["provenance"] = provenance(params, params["seed"])
 with atomic_path(snakemake.output.stats) as tmp:  # noqa: F821

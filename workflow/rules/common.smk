@@ -200,21 +200,55 @@ def resources_for(stage, key):
 # ---- simulate -------------------------------------------------------------------------
 
 
+from hepgen.simulate.slices import chunk_plan
+
+
+def _chunk_plans():
+    """The chunks of every simulated dataset; checks `simulate` (its slices) before any job."""
+    plans = {}
+    for name, entry in config["datasets"].items():
+        if "simulate" in entry:
+            try:
+                plans[name] = chunk_plan(entry["simulate"], f"datasets.{name}.simulate")
+            except HepgenError as err:
+                raise HepgenError(f"config {err}") from None
+    return plans
+
+
+CHUNKS = _chunk_plans()
+
+
 def simulated_chunks(dataset):
-    sim = config["datasets"][dataset]["simulate"]
-    return list(range(sim["chunks"]))
+    return [chunk.index for chunk in CHUNKS[dataset]]
+
+
+def _chunk(wildcards):
+    chunks = CHUNKS[wildcards.dataset]
+    if int(wildcards.chunk) >= len(chunks):
+        raise HepgenError(
+            f"results/{wildcards.dataset}/ntuple/chunk{wildcards.chunk}: dataset "
+            f"'{wildcards.dataset}' has chunks 0 to {len(chunks) - 1}"
+        )
+    return chunks[int(wildcards.chunk)]
 
 
 def chunk_events(wildcards):
-    sim = dataset_config(wildcards)["simulate"]
-    base, extra = divmod(sim["events"], sim["chunks"])
-    return base + (1 if int(wildcards.chunk) < extra else 0)
+    return _chunk(wildcards).events
 
 
 def simulate_options(wildcards):
-    sim = dataset_config(wildcards)["simulate"]
+    return _chunk(wildcards).options
+
+
+def chunk_slice(wildcards):
+    """The chunk's entry of `simulate.slices` (index, total events, overrides), else None."""
+    chunk = _chunk(wildcards)
+    if chunk.slice is None:
+        return None
     return {
-        k: v for k, v in sim.items() if k not in {"process", "events", "chunks", "ecm"}
+        "index": chunk.slice,
+        "events": chunk.slice_events,
+        "options": chunk.slice_options,
     }
 
 

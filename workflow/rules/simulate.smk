@@ -16,6 +16,7 @@ rule simulate_chunk:
         process=lambda w: dataset_config(w)["simulate"]["process"],
         options=simulate_options,
         events=chunk_events,
+        slice=chunk_slice,
         ecm=lambda w: dataset_config(w)["simulate"].get("ecm", 13000.0),
         seed=lambda w: seed_for("simulate", w.dataset, w.chunk),
     script:

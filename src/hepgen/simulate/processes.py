@@ -10,7 +10,11 @@ import pythia8mc
 
 from hepgen.errors import HepgenError
 
-__all__ = ["PROCESSES", "Process", "SemileptonicVeto", "process_options"]
+__all__ = ["NO_UPPER_CUT", "PROCESSES", "Process", "SemileptonicVeto", "process_options"]
+
+NO_UPPER_CUT = 0.0
+"""Value of an ``*_max`` option meaning "no upper cut" (Pythia reads a maximum below the
+minimum the same way; a number ≥ 0 passes the config schema's rule for options)."""
 
 _LEPTON_ID = {"e": (11,), "mu": (13,), "any": (11, 13)}  # charged-lepton PDG ids per option value
 
@@ -77,10 +81,15 @@ def _decay_lines(boson: int, leptons: tuple[int, ...], quarks: bool = False) -> 
     return [f"{boson}:onMode = off", f"{boson}:onIfAny = {' '.join(map(str, products))}"]
 
 
+def _upper_cut(key: str, value: float) -> list[str]:
+    return [] if value == NO_UPPER_CUT else [f"{key} = {float(value)}"]
+
+
 def _dy_ll(opts: dict[str, Any]) -> list[str]:
     return [
         "WeakSingleBoson:ffbar2gmZ = on",  # q q̄ → γ*/Z (interference included)
         f"PhaseSpace:mHatMin = {float(opts['mll_min'])}",  # lower cut on m(ℓℓ) [GeV]
+        *_upper_cut("PhaseSpace:mHatMax", opts["mll_max"]),  # upper cut on m(ℓℓ) [GeV]
         *_decay_lines(23, _LEPTON_ID[opts["lepton"]]),  # γ*/Z → chosen flavour only
     ]
 
@@ -102,6 +111,7 @@ def _z_gamma(opts: dict[str, Any]) -> list[str]:
         "WeakBosonAndParton:ffbar2gmZgm = on",  # q q̄ → γ*/Z γ
         f"PhaseSpace:pTHatMin = {float(opts['pthat_min'])}",  # photon pT of the 2 → 2 [GeV]
         f"23:mMin = {float(opts['mll_min'])}",  # lower cut on m(ℓℓ) of the γ*/Z [GeV]
+        *_upper_cut("23:mMax", opts["mll_max"]),  # upper cut on m(ℓℓ) of the γ*/Z [GeV]
         *_decay_lines(23, _LEPTON_ID[opts["lepton"]]),
     ]
 
@@ -110,7 +120,7 @@ PROCESSES: dict[str, Process] = {
     "dy_ll": Process(
         name="dy_ll",
         description="pp → Z/γ* → ℓ+ℓ-",
-        defaults={"lepton": "mu", "mll_min": 50.0},
+        defaults={"lepton": "mu", "mll_min": 50.0, "mll_max": NO_UPPER_CUT},
         choices={"lepton": ("mu", "e")},
         settings=_dy_ll,
     ),
@@ -125,7 +135,7 @@ PROCESSES: dict[str, Process] = {
     "z_gamma": Process(
         name="z_gamma",
         description="pp → Z/γ* γ → ℓ+ℓ-γ",
-        defaults={"lepton": "mu", "mll_min": 50.0, "pthat_min": 10.0},
+        defaults={"lepton": "mu", "mll_min": 50.0, "mll_max": NO_UPPER_CUT, "pthat_min": 10.0},
         choices={"lepton": ("mu", "e")},
         settings=_z_gamma,
     ),
@@ -141,6 +151,10 @@ def process_options(name: str, options: Mapping[str, Any]) -> tuple[Process, dic
 
     Returns:
         The process and its complete option dict.
+
+    Raises:
+        HepgenError: for an unknown process or option, a value of the wrong kind, or an
+            ``<x>_max`` (e.g. ``mll_max``) that is neither ``NO_UPPER_CUT`` nor above ``<x>_min``.
     """
     if name not in PROCESSES:
         msg = f"simulate.process: unknown process {name!r}; valid processes: {sorted(PROCESSES)}"
@@ -159,4 +173,19 @@ def process_options(name: str, options: Mapping[str, Any]) -> tuple[Process, dic
             msg = f"simulate.{key}: expected a number for {name!r}, found {value!r}"
             raise HepgenError(msg)
         merged[key] = value
+    _check_ranges(name, merged)
     return process, merged
+
+
+def _check_ranges(name: str, opts: dict[str, Any]) -> None:
+    """Every ``<x>_max`` option is ``NO_UPPER_CUT`` or above its ``<x>_min``."""
+    for key, upper in opts.items():
+        lower_key = key.removesuffix("_max") + "_min"
+        if not key.endswith("_max") or lower_key not in opts or upper == NO_UPPER_CUT:
+            continue
+        if not upper > opts[lower_key]:
+            msg = (
+                f"simulate.{key}: expected {NO_UPPER_CUT:g} (no upper cut) or a value above "
+                f"{lower_key} = {opts[lower_key]:g} for {name!r}, found {upper:g}"
+            )
+            raise HepgenError(msg)
