@@ -231,6 +231,22 @@ def test_the_cross_section_combines_chunks_and_the_selection():
     assert unknown == dict.fromkeys(("sigma_pb", "sigma_err_pb", "generated_events", "efficiency"))
 
 
+def test_the_cross_section_of_stitched_slices_is_their_sum():
+    low = {"index": 0, "events": 400}
+    high = {"index": 1, "events": 100}
+    chunks = [
+        {"events": 200, "sigma_pb": 1500.0, "sigma_err_pb": 10.0, "slice": low},
+        {"events": 200, "sigma_pb": 1520.0, "sigma_err_pb": 10.0, "slice": low},
+        {"events": 100, "sigma_pb": 6.0, "sigma_err_pb": 0.3, "slice": high},
+    ]
+    # weights in pb: the kept events carry 755 pb of the 1516 pb generated
+    record = cross_section_record(chunks, {"entries": 500, "events": 300, "weight_sum": 755.0})
+    assert record["sigma_pb"] == pytest.approx(1510.0 + 6.0)
+    assert record["sigma_err_pb"] == pytest.approx(np.sqrt(2 * 5.0**2 + 0.3**2))
+    assert record["generated_events"] == 500
+    assert record["efficiency"] == pytest.approx(755.0 / 1516.0)  # not 300 / 500 events
+
+
 def test_importing_hepgen_loads_no_torch():
     code = "import sys, hepgen; print('torch' in sys.modules, hepgen.load_generator.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

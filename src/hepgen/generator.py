@@ -522,28 +522,43 @@ def cross_section_record(
 
     Arguments:
         ntuple_stats: one record per input file (the ``.json`` beside a simulated chunk:
-            ``events``, ``sigma_pb``, ``sigma_err_pb``); σ is known only when every file has one.
-        ingest_stats: the ingestion record (``entries`` read, ``events`` kept) or ``None``.
+            ``events``, ``sigma_pb``, ``sigma_err_pb``, and ``slice`` for a chunk of a stitched
+            sample); σ is known only when every file has one.
+        ingest_stats: the ingestion record (``entries`` read, ``events`` kept, ``weight_sum``
+            of the kept events' weights) or ``None``.
         removed_by_cuts: the fraction of the ingested events the tail cuts removed.
 
     Returns:
-        ``sigma_pb`` (the event-weighted mean over files), ``sigma_err_pb`` (its error,
-        assuming independent files), ``generated_events`` and ``efficiency`` (events kept by
-        the selection and the tail cuts over events generated); ``None`` where unknown.
+        ``sigma_pb``, ``sigma_err_pb`` (assuming independent files), ``generated_events`` and
+        ``efficiency`` (the fraction of σ kept by the selection and the tail cuts); ``None``
+        where unknown. Files of one phase-space region are combined as the event-weighted
+        mean of their σ; the disjoint slices of a stitched sample (``simulate.slices``) add
+        up, and its efficiency is the kept events' weight sum (weights in pb) over σ.
     """
     record: dict[str, Any] = dict.fromkeys(_CROSS_SECTION)
     known = ntuple_stats and all(s.get("sigma_pb") is not None for s in ntuple_stats)
+    stitched = bool(ntuple_stats) and all(s.get("slice") is not None for s in ntuple_stats)
     if known:
-        counts = np.array([float(s.get("events", 1)) for s in ntuple_stats])
-        sigma = np.array([float(s["sigma_pb"]) for s in ntuple_stats])
-        errors = np.array([float(s.get("sigma_err_pb") or 0.0) for s in ntuple_stats])
-        share = counts / counts.sum()
-        record["sigma_pb"] = float(share @ sigma)
-        record["sigma_err_pb"] = float(np.sqrt(share**2 @ errors**2))
-        record["generated_events"] = int(counts.sum())
-    if ingest_stats and ingest_stats.get("entries"):
+        regions: dict[int | None, list[Mapping[str, Any]]] = {}
+        for s in ntuple_stats:
+            regions.setdefault(s["slice"]["index"] if stitched else None, []).append(s)
+        sigma = variance = 0.0
+        for files in regions.values():
+            counts = np.array([float(s.get("events", 1)) for s in files])
+            share = counts / counts.sum()
+            sigma += float(share @ np.array([float(s["sigma_pb"]) for s in files]))
+            errors = np.array([float(s.get("sigma_err_pb") or 0.0) for s in files])
+            variance += float(share**2 @ errors**2)
+        record["sigma_pb"] = sigma
+        record["sigma_err_pb"] = float(np.sqrt(variance))
+        record["generated_events"] = int(sum(float(s.get("events", 1)) for s in ntuple_stats))
+    if stitched and known and ingest_stats and ingest_stats.get("weight_sum") is not None:
+        kept = float(ingest_stats["weight_sum"]) / record["sigma_pb"]
+        record["efficiency"] = float(kept * (1.0 - removed_by_cuts))
+    elif not stitched and ingest_stats and ingest_stats.get("entries"):
         kept = ingest_stats["events"] / ingest_stats["entries"]
         record["efficiency"] = float(kept * (1.0 - removed_by_cuts))
+    if ingest_stats and ingest_stats.get("entries"):
         record["generated_events"] = record["generated_events"] or int(ingest_stats["entries"])
     return record
 

@@ -554,3 +554,14 @@ def test_real_cms_dimuon_charges(shared_zmumu):
     charges = table[["mu1_charge", "mu2_charge"]].to_numpy()
     assert set(np.unique(charges)) == {-1.0, 1.0}
     assert (charges.sum(axis=1) == 0).mean() > 0.9  # mostly opposite-sign Z candidates
+
+
+def test_the_kept_events_weight_sum_is_recorded(tmp_path, rng):
+    path = _catalogue_file(tmp_path, rng, "ttree")
+    entry = {"files": [str(path)], "tree": "events", "weight": "weight"}
+    jets = {**_JET, "min": 1, "min_pt": 30.0}
+    table, stats = ingest(DatasetSpec.from_config({**entry, "objects": [jets]}))
+    assert 0 < stats["events"] < stats["entries"]  # the selection removes some events
+    assert stats["weight_sum"] == pytest.approx(table["weight"].sum(), rel=1e-12)
+    _, unweighted = ingest(DatasetSpec.from_config({**entry, "weight": None, "objects": [jets]}))
+    assert "weight_sum" not in unweighted

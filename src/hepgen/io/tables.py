@@ -191,7 +191,8 @@ def iter_columns(
     Arguments:
         spec: the dataset description.
         step_size: bytes (a string such as ``"50 MB"``) or entries (an int) per ``uproot.iterate`` step.
-        stats: filled, once the iteration ends, with ``{"files", "entries", "events", "removed"}``.
+        stats: filled, once the iteration ends, with ``{"files", "entries", "events", "removed"}``
+            and, for a dataset with a ``weight`` branch, ``weight_sum`` over the events kept.
         threads: threads decompressing baskets (zlib, LZ4, ZSTD, LZMA release the GIL); 1
             decompresses them one after the other, as ``uproot.iterate`` does by default.
 
@@ -207,6 +208,7 @@ def iter_columns(
         msg = "the dataset reads no branch: give objects, met, weight or scalars"
         raise HepgenError(msg)
     entries, events, opened = 0, 0, None
+    weight_sum = 0.0
     removed = dict.fromkeys((o.name for o in spec.objects), 0)
     pair_counts: dict[str, int] = {}  # a pairs dataset's object counts (pair_chunk)
     decompress = (
@@ -232,6 +234,8 @@ def iter_columns(
                 steps = _read_tree(ttree, path, spec, branches, step_size, decompress)
                 for columns, chunk_removed in steps:
                     events += len(next(iter(columns.values())))
+                    if spec.weight and spec.pairs is None:
+                        weight_sum += float(np.sum(columns["weight"], dtype=np.float64))
                     for name, count in chunk_removed.items():
                         tally = removed if spec.pairs is None else pair_counts
                         tally[name] = tally.get(name, 0) + count
@@ -260,6 +264,8 @@ def iter_columns(
     log.info("ingested %d of %d events from %d files", events, entries, len(files))
     if stats is not None:
         stats.update(files=files, entries=entries, events=events, removed=removed)
+        if spec.weight and spec.pairs is None:
+            stats["weight_sum"] = weight_sum
         if spec.pairs is not None:  # ``events`` counts table rows: gen objects
             stats["pairs"] = pair_counts
 
