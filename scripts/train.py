@@ -15,7 +15,7 @@ from hepgen.files import atomic_path
 from hepgen.logs import script_logging
 from hepgen.models import build
 from hepgen.preprocessing import Transform
-from hepgen.preprocessing.condition import Conditioning
+from hepgen.preprocessing.condition import Conditioning, per_condition_weights
 from hepgen.provenance import provenance
 from hepgen.training import TrainConfig, state_path_for, train_model
 from hepgen.training.mass_loss import MassMMD
@@ -31,6 +31,23 @@ def training_events(
         return stream, None
     table = pd.read_parquet(path)
     return table, table["weight"].to_numpy() if "weight" in table else None
+
+
+def loss_weights(
+    table: pd.DataFrame | EventStream,
+    weights: np.ndarray | None,
+    conditioning: Conditioning | None,
+    config: TrainConfig,
+) -> np.ndarray | None:
+    """The events' weights as the losses take them (``training.weights``)."""
+    if weights is None or config.weights == "events":
+        return weights
+    if config.weights == "none":
+        return None
+    if conditioning is None:
+        msg = "config training.weights 'per_condition' needs a model with 'condition' columns"
+        raise HepgenError(msg)
+    return per_condition_weights(weights, conditioning.physical(table))
 
 
 def conditioning_for(smk: Any, transform: Transform, config: TrainConfig) -> Conditioning | None:
@@ -89,8 +106,13 @@ def main(smk: Any) -> None:
         train if isinstance(train, EventStream) else encoder.forward(train),
         encoder.forward(val_table),
         config,
-        weights=weights,
-        val_weights=val_table["weight"].to_numpy() if "weight" in val_table else None,
+        weights=loss_weights(train, weights, conditioning, config),
+        val_weights=loss_weights(
+            val_table,
+            val_table["weight"].to_numpy() if "weight" in val_table else None,
+            conditioning,
+            config,
+        ),
         state_path=state,
     )
     extra = {

@@ -139,8 +139,18 @@ def workdir(tmp_path_factory) -> Path:
             "config models 'baseline': key 'condition' names ['gen_pt'], which dataset 'mine' "
             "neither has nor derives",
         ),
+        (
+            {"type": "flow", "training": {"weights": "per_condition"}},
+            "config models 'baseline': training.weights 'per_condition' needs 'condition' columns",
+        ),
     ],
-    ids=["mmd_unknown_objects", "mmd_on_a_flow", "condition_on_a_gan", "condition_missing"],
+    ids=[
+        "mmd_unknown_objects",
+        "mmd_on_a_flow",
+        "condition_on_a_gan",
+        "condition_missing",
+        "per_condition_weights_unconditioned",
+    ],
 )
 def test_a_bad_model_option_stops_the_dry_run_naming_the_key(workdir, change, message):
     config = yaml.safe_load((workdir / "my.yaml").read_text())

@@ -8,7 +8,12 @@ import pytest
 from hepgen.condition_rows import condition_rows, in_region
 from hepgen.errors import HepgenError
 from hepgen.preprocessing import Transform
-from hepgen.preprocessing.condition import PREFIX, Conditioning, unknown_conditions
+from hepgen.preprocessing.condition import (
+    PREFIX,
+    Conditioning,
+    per_condition_weights,
+    unknown_conditions,
+)
 from tests.representation_events import RULES, dimuon, dimuon_events
 
 
@@ -131,3 +136,26 @@ def test_region_models_the_conditions_inside(transform, events, tmp_path):
             train=train,
             seed=1,
         )
+
+
+def test_per_condition_weights_remove_a_stitched_spectrum_and_keep_the_mix_inside_a_cell():
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    # two slices in a mass m: below 150 weight 5.3 pb, above 0.033 pb; x depends on m only
+    low, high = rng.uniform(50, 150, 4000), rng.uniform(150, 400, 2000)
+    m = np.concatenate([low, high])
+    w = np.where(m < 150, 5.3, 0.033) * rng.uniform(0.9, 1.1, m.size)  # generator-weight noise
+    balanced = per_condition_weights(w, pd.DataFrame({"m": m}), bins=20)
+    assert balanced.mean() == pytest.approx(1.0)
+    # each region now counts by its events, not by its cross section (up to the one cell of
+    # 300 events that straddles 150 GeV, where the slices keep their relative weights)
+    assert balanced[m >= 150].sum() / balanced.sum() == pytest.approx(2000 / 6000, abs=0.05)
+    assert w[m >= 150].sum() / w.sum() < 0.01
+    # inside a cell the relative weights are untouched
+    cell = (m > 200) & (m < 210)
+    np.testing.assert_allclose(balanced[cell] / w[cell], (balanced[cell] / w[cell])[0])
+    # two conditions: cells of both; a cell of zero weights stays zero
+    w[:10] = 0.0
+    two = per_condition_weights(w, pd.DataFrame({"m": m, "y": rng.normal(size=m.size)}))
+    assert np.isfinite(two).all() and (two[:10] == 0).all()

@@ -47,6 +47,12 @@ def _model_entries():
             raise HepgenError(
                 f"config models '{entry['name']}': key 'mmd' cannot be combined with 'condition'"
             )
+        weights = {**config["training"], **entry.get("training", {})}.get("weights")
+        if weights == "per_condition" and not entry.get("condition"):
+            raise HepgenError(
+                f"config models '{entry['name']}': training.weights 'per_condition' needs "
+                "'condition' columns (it divides the weights' dependence on them out)"
+            )
         if "mmd" in entry and entry["type"] not in hepgen_models.PHYSICS_LOSS_TYPES:
             raise HepgenError(
                 f"config models '{entry['name']}': key 'mmd' needs a model that generates in "

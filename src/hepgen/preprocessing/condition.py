@@ -33,7 +33,13 @@ from hepgen.preprocessing.elementary import Elementary, make
 from hepgen.preprocessing.observables import derived_columns, derived_table
 from hepgen.preprocessing.transform import Transform
 
-__all__ = ["PREFIX", "Conditioning", "condition_values", "unknown_conditions"]
+__all__ = [
+    "PREFIX",
+    "Conditioning",
+    "condition_values",
+    "per_condition_weights",
+    "unknown_conditions",
+]
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +94,43 @@ def condition_values(
             )
             raise HepgenError(msg)
     return out
+
+
+def per_condition_weights(weights: np.ndarray, values: pd.DataFrame, bins: int = 50) -> np.ndarray:
+    """Event weights with their dependence on the conditions divided out (``training.weights:
+    per_condition``).
+
+    A conditional model learns p(x | c); weights w(x, c) = g(c) h(x, c) and h alone lead to the
+    same optimum, since g(c) only decides how much each condition counts. A stitched sample
+    (``simulate.slices``) whose slices are cut on (nearly) the condition carries weights that
+    differ by orders of magnitude between slices: trained with them, the rare region the
+    slices populate would count for its physical share only. Here each weight is divided by
+    the mean weight of the events in the same cell of condition quantiles, so every cell
+    counts by its number of events, while the relative weights inside a cell (the mix of
+    slices near a slice boundary, generator weights) stay as they are.
+
+    Arguments:
+        weights: (n,) event weights.
+        values: (n, k) physical condition values (:func:`condition_values`).
+        bins: about this many cells in all: ``max(2, round(bins ** (1 / k)))`` quantile bins
+            per condition.
+
+    Returns:
+        (n,) float64 weights, mean 1; events of a cell whose weights sum to zero get 0.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    per_axis = max(2, round(bins ** (1.0 / max(values.shape[1], 1))))
+    cell = np.zeros(len(weights), dtype=np.int64)
+    for name in values.columns:
+        x = values[name].to_numpy(np.float64)
+        edges = np.unique(np.nanquantile(x, np.linspace(0.0, 1.0, per_axis + 1))[1:-1])
+        cell = cell * (len(edges) + 1) + np.searchsorted(edges, x, side="right")
+    _, index = np.unique(cell, return_inverse=True)
+    totals = np.bincount(index, weights=weights)
+    counts = np.bincount(index)
+    means = np.divide(totals, counts, out=np.zeros_like(totals), where=totals != 0)
+    out = np.divide(weights, means[index], out=np.zeros_like(weights), where=means[index] != 0)
+    return out / out.mean()
 
 
 class Conditioning:

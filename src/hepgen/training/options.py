@@ -50,6 +50,10 @@ class TrainConfig:
             events stands in for the whole split where the loop needs it at once: the
             sampled selection metric, ``prepare_sampling`` (e.g. the B-VAE buffer) and the
             fit of a model that is not trained by gradient descent (BGMM).
+        weights: how the events' ``weight`` column enters the losses: ``"events"`` as it is,
+            ``"per_condition"`` (conditional models) divided by its mean in cells of the
+            conditions (:func:`hepgen.preprocessing.condition.per_condition_weights`), so a
+            region that stitched slices populate counts by its events, or ``"none"``.
     """
 
     epochs: int = field(default=150, metadata={"min": 1})
@@ -70,6 +74,9 @@ class TrainConfig:
     compile: bool = False
     stream_buffer: int = field(default=0, metadata={"min": 0})
     stream_reservoir: int = field(default=100_000, metadata={"min": 1})
+    weights: str = field(
+        default="events", metadata={"choices": ("events", "per_condition", "none")}
+    )
 
     def __post_init__(self) -> None:
         check_fields(self, "training")
