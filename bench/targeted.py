@@ -7,7 +7,10 @@ Works on a finished inclusive run (``results/<dataset>``: ``split/{train,val,tes
 
 1. trains a flow conditioned on ``ll_m`` (the dimuon mass coordinate of the ``ptetaphim``
    representation, a transform feature) on the run's training split, with the params and
-   training settings of the run's flow entry, once per training seed;
+   training settings of the run's flow entry and the weights divided by their mean per mass
+   cell (``training.weights: per_condition``), once per training seed; on a run stitched from
+   mass slices (``config/studies/targeted_dy_highmass.yaml``) the region holds thousands of
+   training events instead of tens;
 2. times targeted sampling: conditions drawn with ``sample.condition`` source ``region``
    (a reflected KDE of the training rows above the cut, :mod:`hepgen.condition_rows`), the
    flow, the inverse and the postprocess; and checks the events' own m_μμ (from the muons)
@@ -124,7 +127,8 @@ def train_conditional(split: dict, entry: dict, rules: list, seed: int, workdir:
     conditioning = Conditioning.from_rules(transform, [CONDITION], rules)
     train = pd.read_parquet(split["train"])
     conditioning.fit(train)
-    key = {"run": str(split["train"]), "params": entry["params"], "training": entry["training"]}
+    key = {"run": str(split["train"]), "params": entry["params"], "training": entry["training"],
+           "weights": "per_condition"}  # fmt: skip
     path = workdir / f"flow-{CONDITION}-seed{seed}.pt"
     if path.is_file():
         model, meta = load_checkpoint(path)
@@ -140,8 +144,8 @@ def train_conditional(split: dict, entry: dict, rules: list, seed: int, workdir:
         conditioning.forward(train),
         conditioning.forward(val),
         config,
-        weights=train["weight"].to_numpy() if "weight" in train else None,
-        val_weights=val["weight"].to_numpy() if "weight" in val else None,
+        weights=balanced(train, conditioning),
+        val_weights=balanced(val, conditioning),
     )
     seconds = time.perf_counter() - start
     save_checkpoint(
@@ -150,6 +154,16 @@ def train_conditional(split: dict, entry: dict, rules: list, seed: int, workdir:
         extra={"key": key, "seconds": seconds}, condition=conditioning.to_dict(),
     )  # fmt: skip
     return model, conditioning, seconds, False
+
+
+def balanced(table: pd.DataFrame, conditioning) -> np.ndarray | None:
+    """The events' weights with their mass dependence divided out (``training.weights:
+    per_condition``): a stitched run's high-mass slice counts by its events."""
+    from hepgen.preprocessing.condition import per_condition_weights
+
+    if "weight" not in table:
+        return None
+    return per_condition_weights(table["weight"].to_numpy(), conditioning.physical(table))
 
 
 def own_mass(table: pd.DataFrame) -> np.ndarray:
@@ -235,7 +249,8 @@ def simulated(dataset: dict, mll_min: float, events: int, seed: int, workdir: Pa
     sim = dict(dataset.get("simulate") or {"process": "dy_ll", "lepton": "mu"})
     if sim.get("process") != "dy_ll":
         sys.exit(f"targeted: the run's dataset simulates {sim.get('process')!r}, not dy_ll")
-    options = {k: v for k, v in sim.items() if k not in {"process", "events", "chunks", "ecm"}}
+    run_keys = {"process", "events", "chunks", "ecm", "slices"}
+    options = {k: v for k, v in sim.items() if k not in run_keys}
     options["mll_min"] = mll_min
     ntuple = workdir / f"dy-mll{mll_min:g}-n{events}-s{seed}.root"
     stats_path = ntuple.with_suffix(".json")

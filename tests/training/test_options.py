@@ -45,3 +45,13 @@ def test_patience_must_cover_the_selection_interval() -> None:
     ):
         TrainConfig(patience=3, select_every=5)
     TrainConfig(patience=3, select_every=5, select_by="val_loss")
+
+
+def test_weights_other_than_the_events_own_cannot_be_streamed():
+    assert TrainConfig(weights="per_condition").weights == "per_condition"
+    with pytest.raises(
+        HepgenError, match="'weights' 'none' cannot be combined with 'stream_buffer'"
+    ):
+        TrainConfig(weights="none", stream_buffer=1000)
+    with pytest.raises(HepgenError, match="training: key 'weights'"):
+        TrainConfig(weights="balanced")

@@ -80,6 +80,12 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_fields(self, "training")
+        if self.stream_buffer and self.weights != "events":
+            msg = (
+                f"training: key 'weights' {self.weights!r} cannot be combined with "
+                "'stream_buffer' (a streamed split takes its weights as they are)"
+            )
+            raise HepgenError(msg)
         if self.select_by != "val_loss" and 0 < self.patience < self.select_every:
             msg = (
                 f"training: key 'patience' ({self.patience}) must be 0 or at least "
