@@ -12,7 +12,7 @@ from fastsim_objects import fastsim
 
 from hepgen.errors import HepgenError
 from hepgen.metrics.conditional import condition_edges, conditional_w1
-from hepgen.metrics.evaluate import evaluate
+from hepgen.metrics.evaluation import evaluate
 from hepgen.metrics.record import write_metrics
 from hepgen.metrics.wasserstein import w1_1d
 

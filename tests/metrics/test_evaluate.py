@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from hepgen.errors import HepgenError
-from hepgen.metrics.evaluate import evaluate
+from hepgen.metrics.evaluation import evaluate
 from hepgen.metrics.record import summary, write_metrics
 
 FEATURES = ["mu1_pt", "mu1_eta", "met"]

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from hepgen.lazy import lazy_attributes
 
+# a name of its own submodule: bound here, before any import can rebind it to the module
+from hepgen.metrics.binned import binned as binned
+
 _WHERE = {
     "EvaluateOptions": "hepgen.metrics.options",
     "ResponseColumns": "hepgen.metrics.response",
     "Weights": "hepgen.metrics.inputs",
-    "binned": "hepgen.metrics.binned",
     "chi2_ndf": "hepgen.metrics.binned",
     "classifier_auc": "hepgen.metrics.classifier",
     "classifier_test": "hepgen.metrics.classifier",
     "conditional_w1": "hepgen.metrics.conditional",
     "data_copying": "hepgen.metrics.memorisation",
-    "evaluate": "hepgen.metrics.evaluate",
+    "evaluate": "hepgen.metrics.evaluation",
     "fpd": "hepgen.metrics.frechet",
     "frechet_distance": "hepgen.metrics.frechet",
     "histogram_edges": "hepgen.metrics.binned",
@@ -38,6 +40,6 @@ _WHERE = {
     "write_metrics": "hepgen.metrics.record",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "binned"])
 
 __getattr__, __dir__ = lazy_attributes(__name__, _WHERE)

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from hepgen.lazy import lazy_attributes
 
+# a name of its own submodule: bound here, before any import can rebind it to the module
+from hepgen.plotting.style import style as style
+
 _WHERE = {
     "LATENT_TYPES": "hepgen.plotting.latent",
     "binned": "hepgen.plotting.histograms",
@@ -35,10 +38,9 @@ _WHERE = {
     "plot_response": "hepgen.plotting.response",
     "plot_training": "hepgen.plotting.training",
     "preprocessing_view": "hepgen.plotting.preprocessing",
-    "style": "hepgen.plotting.style",
     "write_leaderboard": "hepgen.plotting.leaderboard",
 }
 
-__all__ = sorted(_WHERE)
+__all__ = sorted([*_WHERE, "style"])
 
 __getattr__, __dir__ = lazy_attributes(__name__, _WHERE)
