@@ -14,7 +14,7 @@ from typing import Any  # noqa: E402
 import pandas as pd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from hepgen.condition_rows import in_region  # noqa: E402
+from hepgen.condition_rows import judged_truth, sample_region  # noqa: E402
 from hepgen.logs import script_logging
 from hepgen.metrics import evaluate, sampling_record, summary, write_metrics  # noqa: E402
 from hepgen.preprocessing import Transform  # noqa: E402
@@ -49,11 +49,10 @@ def main(smk: Any) -> None:
     condition = list(p.condition or [])
     if condition:
         truth, generated, train = with_conditions((truth, generated, train), condition, transform)
-        region = (p.sample_condition or {}).get("region")
-        if (p.sample_condition or {}).get("source") == "region" and region:
-            # a targeted sample is judged against the truth inside its region
-            truth, train = (t[in_region(t, region)].reset_index(drop=True) for t in (truth, train))
-            log.info("judged against the %d test events in the region %s", len(truth), region)
+    region = sample_region(p.sample_condition) if condition else None
+    if region:  # a targeted sample is judged against the truth inside its region
+        truth, train = (judged_truth(t, region, transform) for t in (truth, train))
+        log.info("judged against the %d test events in the region %s", len(truth), region)
     info = json.loads(Path(smk.input.info).read_text())
     with threadpool_limits(limits=max(1, int(smk.threads))):
         metrics = evaluate(
@@ -76,6 +75,7 @@ def main(smk: Any) -> None:
         **metrics,
         "sampling": sampling_record(info),
         "excluded": excluded,
+        "region": region,  # the figures compare with the same truth rows
         "model": p.model,
         "dataset": p.dataset,
         "provenance": provenance(p.config, p.seed),

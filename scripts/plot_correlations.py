@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from hepgen.condition_rows import judged_truth
 from hepgen.logs import script_logging
 from hepgen.metrics.inputs import column_weights
 from hepgen.plotting.correlations import plot_correlations
@@ -18,10 +19,13 @@ def main(smk: Any) -> None:
     log = script_logging(smk.log[0])
     p = smk.params
     # physical columns: the features plus any reference angle the transform makes relative
-    features = list(Transform.load(smk.input.transform).columns)
-    truth = pd.read_parquet(smk.input.test)
+    transform = Transform.load(smk.input.transform)
+    features = list(transform.columns)
+    metrics = json.loads(Path(smk.input.metrics).read_text())
+    # a targeted sample: the test events inside its region, as the metrics judged it
+    truth = judged_truth(pd.read_parquet(smk.input.test), metrics.get("region"), transform)
     generated = pd.read_parquet(smk.input.samples)
-    e = json.loads(Path(smk.input.metrics).read_text())["spearman"]
+    e = metrics["spearman"]
     plot_correlations(
         truth,
         generated,

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from hepgen.condition_rows import judged_truth
 from hepgen.logs import script_logging
 from hepgen.plotting.histograms import plot_histograms
 from hepgen.preprocessing import Transform
@@ -17,12 +18,15 @@ def main(smk: Any) -> None:
     log = script_logging(smk.log[0])
     p = smk.params
     # physical columns: the features plus any reference angle the transform makes relative
-    features = list(Transform.load(smk.input.transform).columns)
+    transform = Transform.load(smk.input.transform)
+    features = list(transform.columns)
+    metrics = json.loads(Path(smk.input.metrics).read_text())
     plot_histograms(
-        pd.read_parquet(smk.input.test),
+        # a targeted sample: the test events inside its region, as the metrics judged it
+        judged_truth(pd.read_parquet(smk.input.test), metrics.get("region"), transform),
         pd.read_parquet(smk.input.samples),
         features=features,
-        metrics=json.loads(Path(smk.input.metrics).read_text()),
+        metrics=metrics,
         path=smk.output.plot,
         dataset=p.dataset,
         model=p.model,

@@ -7,8 +7,10 @@ from typing import Any
 
 import pandas as pd
 
+from hepgen.condition_rows import judged_truth
 from hepgen.logs import script_logging
 from hepgen.plotting.observables import plot_observables
+from hepgen.preprocessing import Transform
 
 
 def main(smk: Any) -> None:
@@ -16,8 +18,10 @@ def main(smk: Any) -> None:
     log = script_logging(smk.log[0])
     p = smk.params
     metrics = json.loads(Path(smk.input.metrics).read_text())
+    transform = Transform.load(smk.input.transform)
     plot_observables(
-        pd.read_parquet(smk.input.test),
+        # a targeted sample: the test events inside its region, as the metrics judged it
+        judged_truth(pd.read_parquet(smk.input.test), metrics.get("region"), transform),
         pd.read_parquet(smk.input.samples),
         metrics=metrics,
         path=smk.output.plot,

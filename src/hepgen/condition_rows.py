@@ -32,9 +32,17 @@ import numpy as np
 import pandas as pd
 
 from hepgen.errors import HepgenError
-from hepgen.preprocessing.condition import PREFIX
+from hepgen.preprocessing.condition import PREFIX, condition_values
 
-__all__ = ["FILE_SUFFIXES", "SOURCES", "condition_rows", "in_region", "read_condition_file"]
+__all__ = [
+    "FILE_SUFFIXES",
+    "SOURCES",
+    "condition_rows",
+    "in_region",
+    "judged_truth",
+    "read_condition_file",
+    "sample_region",
+]
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +102,33 @@ def in_region(values: pd.DataFrame, region: Mapping[str, Mapping[str, float]]) -
         keep &= x >= bounds.get("min", -np.inf)
         keep &= x < bounds.get("max", np.inf)
     return keep
+
+
+def sample_region(source: Mapping[str, Any] | None) -> dict[str, dict[str, float]] | None:
+    """The region of a targeted sample (``sample.condition`` with source ``region``), else None."""
+    if not source or source.get("source") != "region" or not source.get("region"):
+        return None
+    return {name: dict(bounds) for name, bounds in source["region"].items()}
+
+
+def judged_truth(
+    truth: pd.DataFrame, region: Mapping[str, Mapping[str, float]] | None, transform: Any
+) -> pd.DataFrame:
+    """The truth rows a sample is compared with: those inside a targeted sample's ``region``
+    (the conditions computed from each event as :func:`condition_values` does), else all.
+
+    Arguments:
+        truth: an event table in physical units (the test split).
+        region: :func:`sample_region` of the sample's condition source, or ``None``.
+        transform: the dataset's fitted :class:`~hepgen.preprocessing.Transform`.
+
+    Returns:
+        The rows inside, index reset (``truth`` itself without a region).
+    """
+    if not region:
+        return truth
+    values = condition_values(truth, list(region), transform)
+    return truth[in_region(values, region)].reset_index(drop=True)
 
 
 def read_condition_file(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hepgen.condition_rows import condition_rows, in_region
+from hepgen.condition_rows import condition_rows, in_region, judged_truth, sample_region
 from hepgen.errors import HepgenError
 from hepgen.preprocessing import Transform
 from hepgen.preprocessing.condition import (
@@ -136,6 +136,19 @@ def test_region_models_the_conditions_inside(transform, events, tmp_path):
             train=train,
             seed=1,
         )
+
+
+def test_a_targeted_sample_is_compared_with_the_truth_inside_its_region(transform, events):
+    """Metrics and figures of a region sample see the same truth rows: those in the region."""
+    source = {"source": "region", "region": {"ll_m": {"min": 95.0, "max": 200.0}}}
+    region = sample_region(source)
+    inside = judged_truth(events, region, transform)
+    mass = transform.coordinates(events)["ll_m"].to_numpy()
+    assert len(inside) == ((mass >= 95.0) & (mass < 200.0)).sum() > 0
+    assert (transform.coordinates(inside)["ll_m"] >= 95.0).all()
+    assert list(inside.columns) == list(events.columns)  # no condition columns added
+    for other in (None, {"source": "test"}, {"source": "grid", "grid": {"ll_m": [100.0]}}):
+        assert sample_region(other) is None and judged_truth(events, None, transform) is events
 
 
 def test_per_condition_weights_remove_a_stitched_spectrum_and_keep_the_mix_inside_a_cell():

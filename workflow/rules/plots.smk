@@ -60,6 +60,7 @@ rule plot_observables:
     input:
         samples="results/{dataset}/samples/{model}.parquet",
         test="results/{dataset}/split/test.parquet",
+        transform="results/{dataset}/split/transform.json",
         metrics="results/{dataset}/metrics/{model}.json",
     output:
         plot=report(
