@@ -245,12 +245,12 @@ def simulated(dataset: dict, mll_min: float, events: int, seed: int, workdir: Pa
     from hepgen.io import DatasetSpec
     from hepgen.io.tables import ingest
     from hepgen.simulate import simulate, write_ntuple
+    from hepgen.simulate.slices import RUN_KEYS
 
     sim = dict(dataset.get("simulate") or {"process": "dy_ll", "lepton": "mu"})
     if sim.get("process") != "dy_ll":
         sys.exit(f"targeted: the run's dataset simulates {sim.get('process')!r}, not dy_ll")
-    run_keys = {"process", "events", "chunks", "ecm", "slices"}
-    options = {k: v for k, v in sim.items() if k not in run_keys}
+    options = {k: v for k, v in sim.items() if k not in RUN_KEYS}
     options["mll_min"] = mll_min
     ntuple = workdir / f"dy-mll{mll_min:g}-n{events}-s{seed}.root"
     stats_path = ntuple.with_suffix(".json")

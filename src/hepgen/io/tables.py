@@ -209,6 +209,7 @@ def iter_columns(
         raise HepgenError(msg)
     entries, events, opened = 0, 0, None
     weight_sum = 0.0
+    sums_weights = bool(spec.weight) and spec.pairs is None  # pairs rows repeat event weights
     removed = dict.fromkeys((o.name for o in spec.objects), 0)
     pair_counts: dict[str, int] = {}  # a pairs dataset's object counts (pair_chunk)
     decompress = (
@@ -234,7 +235,7 @@ def iter_columns(
                 steps = _read_tree(ttree, path, spec, branches, step_size, decompress)
                 for columns, chunk_removed in steps:
                     events += len(next(iter(columns.values())))
-                    if spec.weight and spec.pairs is None:
+                    if sums_weights:
                         weight_sum += float(np.sum(columns["weight"], dtype=np.float64))
                     for name, count in chunk_removed.items():
                         tally = removed if spec.pairs is None else pair_counts
@@ -264,7 +265,7 @@ def iter_columns(
     log.info("ingested %d of %d events from %d files", events, entries, len(files))
     if stats is not None:
         stats.update(files=files, entries=entries, events=events, removed=removed)
-        if spec.weight and spec.pairs is None:
+        if sums_weights:
             stats["weight_sum"] = weight_sum
         if spec.pairs is not None:  # ``events`` counts table rows: gen objects
             stats["pairs"] = pair_counts
