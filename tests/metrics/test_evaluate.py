@@ -46,6 +46,7 @@ def test_a_faithful_generator_scores_at_the_floor() -> None:
         _events(0, 3000), _events(1, 5000), features=FEATURES, seed=2, options=OPTIONS
     )
     assert (result["n_truth"], result["n_generated"], result["n_compared"]) == (3000, 5000, 1500)
+    assert result["n_splits"] == 10  # the 1D metrics average ten random splits of the truth
     assert result["auc"]["value"] == pytest.approx(0.5, abs=0.05)
     assert result["auc"]["floor"] == pytest.approx(0.5, abs=0.05)
     for family in FAMILIES:

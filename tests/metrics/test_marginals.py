@@ -38,3 +38,26 @@ def test_entries_values_means_and_undefined_columns() -> None:
     ks = result.family("ks", {"features": ["a", "b", "c"]})
     assert ks["skipped"] == ["b"]  # not applied to b
     assert ks["features"]["c"]["value"] == pytest.approx(ks_1d(truth[:, 2], defined))
+
+
+def test_splits_average_each_splits_metric() -> None:
+    """With splits, the value is the mean of the metric over the listed subsamples."""
+    rng = np.random.default_rng(3)
+    n = 400
+    truth = rng.normal(size=(n, 1))
+    generated = rng.normal(0.3, 1.0, size=(2 * n, 1))
+    halves = [rng.permutation(n) for _ in range(4)]
+    splits = {
+        "value": [(order[: n // 2], rng.permutation(2 * n)[: n // 2]) for order in halves],
+        "floor": [(order[: n // 2], order[n // 2 :]) for order in halves],
+    }
+    indices = {key: resamples(rng, n // 2, n // 2, 5) for key in splits}
+    others = {"value": Sample(generated), "floor": Sample(truth)}
+    result = compare_marginals(
+        Sample(truth), others, ["x"], kernels(bins=20, quantiles=10), indices=indices, splits=splits
+    )
+    w1 = result.family("w1", {"features": ["x"]})["features"]["x"]
+    for key, sample in others.items():
+        expected = np.mean([w1_1d(truth[a, 0], sample.values[b, 0]) for a, b in splits[key]])
+        assert w1[key] == pytest.approx(expected)
+    assert w1["err"] > 0 and w1["floor_err"] > 0  # the resamples still give the uncertainties

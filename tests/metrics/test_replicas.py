@@ -108,6 +108,12 @@ def test_undefined_values_and_counts_of_each_replica() -> None:
     np.testing.assert_array_equal(replicas.cdf(np.array([2.5])), [[2 / 3], [1 / 3]])
 
 
+def test_split_rows_replace_the_row_of_ones() -> None:
+    counts = draw_counts(4, [np.array([3, 3, 0, 1])], points=[np.array([0, 2]), np.array([1, 3])])
+    np.testing.assert_array_equal(counts, [[1, 0, 1, 0], [0, 1, 0, 1], [1, 1, 0, 2]])
+    np.testing.assert_array_equal(draw_counts(2, []), [[1, 1]])
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_spearman_of_each_resample(weighted: bool) -> None:
     rng = np.random.default_rng(3)

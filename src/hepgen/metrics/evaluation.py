@@ -60,10 +60,14 @@ def evaluate(
     compares A with a random subsample of the generated events of the size of B; its
     ``floor`` compares A with B the same way, so it is what a perfect generator would score
     with this many events (Kansal et al., arXiv:2211.10295). If fewer generated events than
-    ``len(B)`` exist, B is subsampled to the same size. Uncertainties (``err``,
+    ``len(B)`` exist, B is subsampled to the same size. The one-dimensional metrics (W1, KS,
+    separation, chi2/ndf, quantile MSE*, tails) average value and floor over
+    ``options.splits`` random splits (A, B) and generated subsamples, which estimates what
+    they measure with less noise than one split (measured: W1/σ of m_μμ with 5k events a half
+    scatters by 31 % for one split, by 10 % for the mean of ten). Uncertainties (``err``,
     ``floor_err``) are standard deviations over ``options.bootstrap`` resamples of both
-    compared samples (FPD: the extrapolation fit; KPD: the spread over batches; AUC:
-    resamples of the scored events).
+    compared samples of the first split (an upper bound for an average over splits; FPD: the
+    extrapolation fit; KPD: the spread over batches; AUC: resamples of the scored events).
 
     Arguments:
         truth: the test split event table, ``n`` rows, physical units.
@@ -85,7 +89,7 @@ def evaluate(
 
     Returns:
         Plain ints, floats, strings and lists: ``n_truth``, ``n_generated``, ``n_compared``,
-        ``n_bootstrap``; per-feature families ``w1`` (W1 / sigma_truth), ``ks``,
+        ``n_bootstrap``, ``n_splits``; per-feature families ``w1`` (W1 / sigma_truth), ``ks``,
         ``separation``, ``chi2_ndf``, ``quantile_mse`` as ``{"features": {name: E}, "mean": E}``;
         ``w1_obs`` as ``{"observables": {name: E}, "mean": E}``; ``tail_99`` and ``tail_999``
         with both groups; ``spearman``, ``auc``, ``fpd``, ``kpd`` as E; ``memorisation`` as
@@ -136,7 +140,8 @@ def _evaluate(
     half_a, half_b = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2 :]
     n_compared = min(len(half_b), len(generated))
     half_b = half_b[:n_compared]
-    pick = np.sort(rng.permutation(len(generated))[:n_compared])
+    generated_order = rng.permutation(len(generated))
+    pick = np.sort(generated_order[:n_compared])
     sub_seed = int(rng.integers(2**31 - 1))
     if n_compared < len(order) - len(half_a):
         log.info("%d generated events < half of the truth; the floor uses as many", n_compared)
@@ -159,6 +164,7 @@ def _evaluate(
         "n_generated": len(generated),
         "n_compared": int(n_compared),
         "n_bootstrap": opts.bootstrap,
+        "n_splits": opts.splits,
     }
 
     start = time.perf_counter()
@@ -167,12 +173,21 @@ def _evaluate(
     def present(sample: Sample) -> Sample:
         return Sample(absent_as_nan(sample.values, columns), sample.weights)
 
+    # one-dimensional metrics: averaged over random splits (the first is the one above)
+    pool = np.concatenate([pick, generated_order[n_compared : len(truth)]])
+    split_rng = np.random.default_rng([sub_seed, 1])
+    splits = _splits((half_a, half_b), len(truth), len(pool), opts.splits, split_rng)
+    whole = sample("truth", np.arange(len(truth)), w_truth)
+    rows = {"value": np.arange(n_compared), "floor": half_b}  # the first split's, as resampled
     marginal = compare_marginals(
-        present(a),
-        {key: present(other) for key, other in others.items()},
+        present(whole),
+        {"value": present(sample("generated", pool, w_generated)), "floor": present(whole)},
         columns,
         kernels(bins=opts.bins, quantiles=opts.quantiles),
-        indices=indices,
+        indices={
+            key: [(half_a[i], rows[key][j]) for i, j in pairs] for key, pairs in indices.items()
+        },
+        splits=splits,
         applies=_applies(present(a), features, names),
     )
     for family in FEATURE_FAMILIES:
@@ -248,6 +263,39 @@ def _conditional(
             truth, generated, seed=seed, bootstrap=opts.bootstrap, columns=columns
         )
         seconds["response"] = time.perf_counter() - start
+
+
+def _splits(
+    first: tuple[np.ndarray, np.ndarray],
+    n_truth: int,
+    n_pool: int,
+    n_splits: int,
+    rng: np.random.Generator,
+) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
+    """Random splits of the truth into halves A and B, and generated subsamples as large as B.
+
+    Arguments:
+        first: truth rows of half A and of half B, the first split; ``len(B)`` events of
+            each other sample are compared with A.
+        n_truth: events of the truth.
+        n_pool: generated events the subsamples draw from; the first split takes the first
+            ``len(B)``.
+        n_splits: splits in all.
+        rng: draws the further splits.
+
+    Returns:
+        ``{"value": [(A rows, generated positions)], "floor": [(A rows, B rows)]}``, truth
+        rows in ``[0, n_truth)`` and generated positions in ``[0, n_pool)``.
+    """
+    half_a, half_b = first
+    n_a, n_b = len(half_a), len(half_b)
+    splits = {"value": [(half_a, np.arange(n_b))], "floor": [(half_a, half_b)]}
+    for _ in range(n_splits - 1):
+        order = rng.permutation(n_truth)
+        a = order[:n_a]
+        splits["value"].append((a, rng.permutation(n_pool)[:n_b]))
+        splits["floor"].append((a, order[n_a : n_a + n_b]))
+    return splits
 
 
 def _applies(a: Sample, features: list[str], names: list[str]) -> dict[str, list[str]]:

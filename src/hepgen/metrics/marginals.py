@@ -142,23 +142,30 @@ def compare_marginals(
     metric_kernels: Mapping[str, Kernel],
     *,
     indices: Mapping[str, Resamples],
+    splits: Mapping[str, Resamples] | None = None,
     applies: Mapping[str, Sequence[str]] | None = None,
 ) -> MarginalResult:
-    """Every kernel on every column, for the original samples and for each bootstrap resample.
+    """Every kernel on every column, for the samples (or their splits) and each bootstrap resample.
 
-    A resample enters as the draw count of each event (:mod:`hepgen.metrics.replicas`), so
-    each column is sorted once for the samples and all their resamples.
+    A split or resample enters as the draw count of each event
+    (:mod:`hepgen.metrics.replicas`), so each column is sorted once for all of them.
 
     Arguments:
-        reference: the truth half A, values of shape ``(n, c)``.
-        others: ``{"value": generated, "floor": truth half B}``, values of shape ``(m, c)``.
+        reference: the truth half A, values of shape ``(n, c)``; with ``splits``, the truth.
+        others: ``{"value": generated, "floor": truth half B}``, values of shape ``(m, c)``;
+            with ``splits``, the pools the splits draw from (generated events, the truth).
         columns: names of the ``c`` columns.
         metric_kernels: ``{family: kernel}``.
         indices: ``{"value": resamples, "floor": resamples}`` of (reference, other) rows.
+        splits: ``{"value": splits, "floor": splits}``: (reference, other) rows of each
+            comparison whose metrics are averaged into the value (``None``: the samples
+            themselves). Averaging a metric over random splits of the same events estimates
+            its expectation at this sample size with less noise than one split.
         applies: ``{family: columns}`` restricting a family to some columns (default: all).
 
     Returns:
-        The values and replicates; NaN where a family does not apply or is undefined.
+        The values and replicates; NaN where a family does not apply or is undefined (in every
+        split).
     """
     families = tuple(metric_kernels)
     mask = np.ones((len(families), len(columns)), bool)
@@ -167,13 +174,28 @@ def compare_marginals(
             mask[f] = [name in applies[family] for name in columns]
     values, replicates = {}, {}
     for key, other in others.items():
+        points = None if splits is None else splits[key]
         counts = [
-            draw_counts(len(sample.values), [pair[side] for pair in indices[key]])
+            draw_counts(
+                len(sample.values),
+                [pair[side] for pair in indices[key]],
+                None if points is None else [pair[side] for pair in points],
+            )
             for side, sample in enumerate((reference, other))
         ]
         out = _matrix(reference, other, counts, metric_kernels, mask)
-        values[key], replicates[key] = out[0], out[1:]
+        n_points = 1 if points is None else len(points)
+        values[key], replicates[key] = _finite_mean(out[:n_points]), out[n_points:]
     return MarginalResult(families, tuple(columns), values, replicates)
+
+
+def _finite_mean(rows: np.ndarray) -> np.ndarray:
+    """Mean over axis 0 of the finite entries; NaN where none is finite."""
+    finite = np.isfinite(rows)
+    count = finite.sum(axis=0)
+    total = np.where(finite, rows, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
 
 
 def _matrix(

@@ -20,19 +20,27 @@ import numpy as np
 __all__ = ["ReplicaPair", "Replicas", "draw_counts"]
 
 
-def draw_counts(n_events: int, indices: list[np.ndarray]) -> np.ndarray:
-    """Draw counts of each event: a row of ones (the sample itself), then one row per resample.
+def draw_counts(
+    n_events: int, indices: list[np.ndarray], points: list[np.ndarray] | None = None
+) -> np.ndarray:
+    """Draw counts of each event: the point-estimate rows, then one row per resample.
 
     Arguments:
         n_events: events of the sample.
         indices: the row indices of each resample, each of shape ``(k,)`` in ``[0, n_events)``.
+        points: the row indices of each subsample whose metrics are averaged into the point
+            estimate (e.g. random splits of the sample); ``None``: a single row of ones, the
+            sample itself.
 
     Returns:
-        Shape ``(1 + len(indices), n_events)``, float64.
+        Shape ``(P + len(indices), n_events)``, float64, with ``P = 1`` without ``points``,
+        else ``len(points)``.
     """
-    counts = np.ones((1 + len(indices), n_events))
-    for r, index in enumerate(indices, start=1):
-        counts[r] = np.bincount(index, minlength=n_events)
+    rows = [None] if points is None else list(points)
+    counts = np.ones((len(rows) + len(indices), n_events))
+    for r, index in enumerate([*rows, *indices]):
+        if index is not None:
+            counts[r] = np.bincount(index, minlength=n_events)
     return counts
 
 
