@@ -10,12 +10,15 @@ import fnmatch
 import itertools
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import vector
 
 from hepgen.conventions import BJETS, JETS, LEPTONS, PHOTONS
+
+if TYPE_CHECKING:  # imported where four-vectors are built: vector loads sympy (about 1 s)
+    import vector
 
 __all__ = [
     "BJETS",
@@ -144,6 +147,8 @@ def _merged(
 
 def _vec(objects: dict[str, np.ndarray], i: int) -> vector.MomentumNumpy4D:
     """Four-vector of slot ``i`` of every event."""
+    import vector
+
     return vector.array({f: objects[f][:, i] for f in _FIELDS})
 
 
@@ -232,6 +237,8 @@ def _hadronic_candidates(jet: dict[str, np.ndarray], k: int) -> dict[str, np.nda
 
 def _pick_sum(vectors: list[vector.MomentumNumpy4D], chosen: np.ndarray) -> vector.MomentumNumpy4D:
     """Per event, the sum of the two slots named in ``chosen`` (n, 2)."""
+    import vector
+
     components = {}
     for name in ("px", "py", "pz", "E"):
         stacked = np.column_stack([getattr(v, name) for v in vectors])
