@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from hepgen.errors import HepgenError
@@ -94,6 +96,36 @@ def test_one_histogram_and_ratio_panel_per_feature(tmp_path: Path, panels, legen
         )
     assert figure_size(1)[0] == MIN_WIDTH  # room for the legend beside a single panel
     assert [p.name for p in path.parent.iterdir()] == ["vae.png"]
+
+
+@pytest.mark.parametrize("n_features", [1, 5, 12])
+def test_panels_labels_legend_and_note_do_not_overlap(tmp_path: Path, panels, n_features) -> None:
+    """The fixed layout leaves room for every tick label, axis label, the legend and the note."""
+    rng = np.random.default_rng(4)
+    names = [f"mu{i}_pt" for i in range(n_features)]
+    tables = [
+        pd.DataFrame({n: rng.exponential(1e-4, 600) + 1e-3 * i for i, n in enumerate(names)})
+        for _ in range(2)
+    ]  # tick labels as long as they get: 0.0001-scale values, offset text
+    figure = plot_feature_grid(
+        *tables, features=names, path=tmp_path / "g.png", title="dy_mumu: vae", label="vae"
+    )
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    figure.draw(renderer)
+    shown = panels(figure)
+    boxes = [
+        Bbox.union([ax.get_tightbbox(renderer) for ax in shown[i : i + 2]])
+        for i in range(0, len(shown), 2)
+    ]  # each histogram with its ratio panel, tick labels and axis labels
+    boxes += [figure.legends[0].get_window_extent(renderer)]
+    (note,) = [text for text in figure.texts if text.get_text() == figure.get_supxlabel()]
+    boxes += [note.get_window_extent(renderer)]
+    inside = figure.bbox
+    for i, box in enumerate(boxes):
+        assert inside.x0 <= box.x0 and box.x1 <= inside.x1, i
+        assert inside.y0 <= box.y0 and box.y1 <= inside.y1, i
+        for other in boxes[i + 1 :]:
+            assert not box.overlaps(other), (i, box, other)
 
 
 def test_the_histograms_are_the_normalised_samples(tmp_path: Path, panels) -> None:

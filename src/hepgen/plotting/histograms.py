@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
 from matplotlib.ticker import MaxNLocator, NullLocator
 
 from hepgen.errors import HepgenError
@@ -50,6 +51,16 @@ RATIO_RANGE = (0.5, 1.5)
 #: Percentage of events outside the axis range above which a panel lists it (the axis
 #: range holds the central 99 % of the truth, less for a narrow peak on a long tail).
 OUTSIDE_NOTE = 2.0
+
+
+#: Fixed room around and between the panels [inches]: the y tick labels and label (left), the
+#: title and legend (top), the x label of the last row (bottom, above the note), and between
+#: panels the next panel's y tick labels (columns) and a ratio panel's x labels (rows). A fixed
+#: layout draws the figure once; matplotlib's constrained layout measures every tick label
+#: first and doubled the time of a 12-panel grid (measured: 7.7 against 3.4 CPU s).
+MARGINS = {"left": 0.72, "right": 0.12, "top": 0.66, "bottom": 0.56, "column": 0.5, "row": 0.52}
+#: Height of one line of the note under the panels [inches].
+NOTE_LINE = 0.17
 
 
 def grid_shape(n_features: int, *, max_columns: int = 4) -> tuple[int, int]:
@@ -110,9 +121,16 @@ def plot_feature_grid(
     rows, columns = grid_shape(len(features))
     with style():
         width, height = figure_size(len(features))
-        figure = Figure(figsize=(width, height), layout="constrained")
-        figure.get_layout_engine().set(h_pad=0.03, w_pad=0.06, hspace=0.0, wspace=0.02)
-        cells = figure.add_gridspec(rows, columns)
+        note = (
+            f"truth: {len(tables['truth']):,} events, {label}: {len(tables['generated']):,} "
+            f"events; fractions of all events; a panel lists the events outside its axis "
+            f"(truth / generated) where they exceed {OUTSIDE_NOTE:g} %"
+        )
+        if allow_missing:
+            note += "; events for which a quantity is undefined are left out of its panel"
+        note = textwrap.fill(note, width=int(14 * width))
+        figure = Figure(figsize=(width, height))
+        cells = _fixed_grid(figure, rows, columns, note_lines=note.count("\n") + 1)
         for i, name in enumerate(features):
             main, ratio = (
                 cells[divmod(i, columns)]
@@ -137,25 +155,37 @@ def plot_feature_grid(
                 first_column=i % columns == 0,
                 note=(notes or {}).get(name),
             )
-        truth_n, gen_n = len(tables["truth"]), len(tables["generated"])
         figure.legend(
             *_legend_entries(main, ratio),
-            loc="outside upper center",
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1.0),
             ncols=3,
             title=title,
             title_fontproperties={"size": "x-large", "weight": "bold"},
         )
-        note = (
-            f"truth: {truth_n:,} events, {label}: {gen_n:,} events; fractions of all events; "
-            f"a panel lists the events outside its axis (truth / generated) where they exceed "
-            f"{OUTSIDE_NOTE:g} %"
-        )
-        if allow_missing:
-            note += "; events for which a quantity is undefined are left out of its panel"
-        figure.supxlabel(textwrap.fill(note, width=int(14 * width)), fontsize=9)
+        figure.supxlabel(note, fontsize=9, y=0.06 / height, va="bottom")
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
     return figure
+
+
+def _fixed_grid(figure: Figure, rows: int, columns: int, *, note_lines: int) -> GridSpec:
+    """The panel grid of ``figure`` inside the fixed :data:`MARGINS`, above the note's lines."""
+    width, height = figure.get_size_inches()
+    bottom = MARGINS["bottom"] + NOTE_LINE * note_lines
+    gaps = {"column": MARGINS["column"] * (columns - 1), "row": MARGINS["row"] * (rows - 1)}
+    panel_width = (width - MARGINS["left"] - MARGINS["right"] - gaps["column"]) / columns
+    panel_height = (height - MARGINS["top"] - bottom - gaps["row"]) / rows
+    return figure.add_gridspec(
+        rows,
+        columns,
+        left=MARGINS["left"] / width,
+        right=1.0 - MARGINS["right"] / width,
+        top=1.0 - MARGINS["top"] / height,
+        bottom=bottom / height,
+        wspace=MARGINS["column"] / panel_width,
+        hspace=MARGINS["row"] / panel_height,
+    )
 
 
 def plot_model_grid(
