@@ -23,7 +23,10 @@ __all__ = ["BATCH_SIZE", "heavy_hadrons", "pythia_seed", "resolve_options", "sim
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 200  # events per Pythia.nextBatch call (about 50 MB of event records)
+#: Events per Pythia.nextBatch call, reconstructed together: the detector's array operations
+#: cost per call, so 1000 events take 1.3 CPU s against 2.9 s in batches of 200 (measured, DY);
+#: peak memory of a tt̄ job 570 MB.
+BATCH_SIZE = 1000
 _MAX_SEED = 900_000_000  # Pythia's Random:seed accepts 1 ... 900 000 000
 _MB_TO_PB = 1.0e9
 
