@@ -103,5 +103,14 @@ def _matrix(ax: Axes, matrix: np.ndarray, ticks: list[str], *, cmap: str, vmax: 
         for (i, j), value in np.ndenumerate(matrix):
             if i != j:
                 shade = "white" if abs(value) > 0.6 * vmax else "black"
-                ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=6, color=shade)
+                ax.text(
+                    j,
+                    i,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    color=shade,
+                    in_layout=False,  # inside the axes: the layout need not measure 100s of texts
+                )
     return image
