@@ -1,6 +1,7 @@
 """Snakemake adapter: draw events from a trained generator and write them in physical units."""
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -11,11 +12,25 @@ from hepgen.condition_rows import condition_rows
 from hepgen.devices import pick_device
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
+from hepgen.generator import apply_selection
+from hepgen.io import DatasetSpec
 from hepgen.logs import script_logging
 from hepgen.preprocessing import Transform
 from hepgen.preprocessing.condition import Conditioning
 from hepgen.provenance import provenance
 from hepgen.sampling import write_samples
+
+
+def selected(postprocess: Callable, spec: DatasetSpec, *, drop: bool) -> Callable:
+    """``postprocess``, then the dataset's object selection (:func:`apply_selection`): the
+    events outside it are dropped (``drop``) and counted as ``outside_selection``."""
+
+    def run(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+        table, validity = postprocess(table)
+        kept, outside = apply_selection(table, spec)
+        return (kept if drop else table), {**validity, "outside_selection": outside}
+
+    return run
 
 
 def main(smk: Any) -> None:
@@ -26,6 +41,7 @@ def main(smk: Any) -> None:
     model, meta = load_checkpoint(smk.input.model, device=device)
     transform = Transform.load(smk.input.transform)
     p = smk.params
+    spec = DatasetSpec.from_config(p.spec, files=[])
     decoder, conditions = transform, None
     if meta.get("condition"):
         decoder = Conditioning.from_dict(meta["condition"], transform)
@@ -47,7 +63,10 @@ def main(smk: Any) -> None:
         seed=p.seed,
         batch_size=p.batch_size,
         inverse=lambda x, rng: decoder.inverse(x, rng=rng),
-        postprocess=transform.postprocess,
+        # the truth passed the dataset's selection, so must the events that are judged
+        # against it (as Generator.sample delivers them); a conditional model's events keep
+        # their condition rows, so they are only counted
+        postprocess=selected(transform.postprocess, spec, drop=conditions is None),
         device=device,
         workers=max(1, int(smk.threads)),
         max_removed_fraction=p.max_removed_fraction,
@@ -56,10 +75,12 @@ def main(smk: Any) -> None:
     validity = info["validity"]
     log.info(
         "%.2f %% of generated events were invalid before repair (%.2f %% unphysical, the rest "
-        "outside the training selection): %s",
+        "outside the training selection): %s; %d events outside the dataset's selection %s",
         100 * validity["invalid_fraction"],
         100 * validity["unphysical_fraction"],
         validity["reasons"],
+        validity["outside_selection"],
+        "were dropped" if conditions is None else "are kept (conditional model)",
     )
     if meta.get("condition"):
         info["condition"] = {"columns": decoder.columns, "source": dict(p.condition or {})}

@@ -132,9 +132,36 @@ def test_batch_repairs_add_up_to_the_repair_of_the_whole_sample(model) -> None:
     whole, validity = repair(raw, layout)
     pd.testing.assert_frame_equal(table, whole, check_exact=True)
     fraction = validity["unphysical"] / 5000
-    assert info["validity"] == validity | {"removed": 0, "unphysical_fraction": fraction}
+    assert info["validity"] == validity | {
+        "removed": 0,
+        "outside_selection": 0,
+        "unphysical_fraction": fraction,
+    }
     assert 0 < validity["invalid"] < 5000
     assert (table["mu1_e"] >= table["mu1_pt"] * np.cosh(table["mu1_eta"]) * (1 - 1e-12)).all()
+
+
+def test_events_outside_the_selection_are_dropped_counted_and_not_removed(model) -> None:
+    """A postprocess that holds events to the selection: fewer events, not an unusable draw."""
+    layout = [ObjectLayout("mu", 1, min_pt=20.0, min_count=1)]
+    raw, _ = sample_events(model, 3000, seed=4, batch_size=700, inverse=_muon_inverse)
+    cut = float(raw["mu1_pt"].quantile(0.3))
+
+    def selected(table: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+        table, validity = repair(table, layout)
+        inside = table["mu1_pt"].to_numpy() > cut
+        return table[inside].reset_index(drop=True), validity | {
+            "outside_selection": int((~inside).sum())
+        }
+
+    table, info = sample_events(
+        model, 3000, seed=4, batch_size=700, inverse=_muon_inverse, postprocess=selected
+    )
+    outside = int((raw["mu1_pt"] <= cut).sum())
+    assert outside > 30  # the bound of 1 % removed would have failed the draw
+    assert info["validity"]["outside_selection"] == outside and info["validity"]["removed"] == 0
+    assert info["events"] == len(table) == 3000 - outside
+    assert (table["mu1_pt"] > cut).all()
 
 
 def test_written_samples_are_the_returned_samples(model, tmp_path) -> None:

@@ -60,7 +60,10 @@ def test_samples_are_physical_events(tiny_run):
     samples = pd.read_parquet(tiny_run / "results/dy_mumu/samples/bvae.parquet")
     truth = pd.read_parquet(tiny_run / "results/dy_mumu/split/test.parquet")
     info = json.loads((tiny_run / "results/dy_mumu/samples/bvae.json").read_text())
-    assert len(samples) == info["events"] == 500 - info["validity"]["removed"]
+    validity = info["validity"]
+    assert (
+        len(samples) == info["events"] == 500 - validity["removed"] - validity["outside_selection"]
+    )
     assert set(samples.columns) >= {"mu1_pt", "mu2_eta", "met", "jet2_pt", "jet1_btag"}
     assert np.isfinite(samples.to_numpy()).all()
     assert (samples["mu1_pt"] > 0).all() and (samples["met"] > 0).all()
@@ -74,8 +77,11 @@ def test_samples_are_physical_events(tiny_run):
         columns = [f"jet{k}_{f}" for f in ("eta", "phi", "e", "btag")]
         assert (samples.loc[absent, columns] == 0).all().all()
     assert 0 < (samples["jet1_pt"] > 0).mean() < 1
-    # the selection required two muons with pT > 20 GeV: truth respects it
-    assert (truth["mu2_pt"] > 20.0).all()
+    # the selection required two muons with pT > 20 GeV and |eta| < 2.5: the truth and the
+    # samples judged against it respect it
+    for table in (truth, samples):
+        assert (table["mu2_pt"] > 20.0).all()
+        assert (table[["mu1_eta", "mu2_eta"]].abs() < 2.5).all().all()
 
 
 @pytest.mark.workflow

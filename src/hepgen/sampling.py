@@ -117,8 +117,10 @@ def iter_samples(
         inverse: maps a float32 batch (m, d) and a NumPy generator (for random angles) to a
             table in physical units (GeV, rad), e.g. ``Transform.inverse``.
         postprocess: maps a table to the repaired table and a validity record
-            ``{"events", "invalid", "reasons", "removed"}`` (e.g. ``Transform.postprocess``);
-            the records of the batches are summed.
+            ``{"events", "invalid", "reasons", "removed"}`` (e.g. ``Transform.postprocess``),
+            optionally with ``"outside_selection"``: events it dropped as outside the
+            dataset's selection, which do not count as removed; the records of the batches
+            are summed.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         workers: CPU threads drawing batches at once (1 on a GPU).
         max_removed_fraction: the largest fraction of ``n`` that may be removed.
@@ -211,7 +213,8 @@ def iter_samples(
             100 * removed,
             {k: v for k, v in validity["reasons"].items() if k in ("non_finite", "unusable")},
         )
-    info.update(events=n - validity["removed"], device=device, workers=workers)
+    delivered = n - validity["removed"] - validity["outside_selection"]
+    info.update(events=delivered, device=device, workers=workers)
     info["validity"] = validity
     _timed(info, n, start)
 
@@ -251,7 +254,9 @@ def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
 
 def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum per-batch validity records ``{"events", "invalid", "reasons", "removed",
-    "unphysical"}`` into one, with the fractions of invalid and of unphysical events."""
+    "unphysical"}`` and ``"outside_selection"`` (events a postprocess dropped as outside the
+    dataset's selection, 0 where absent) into one, with the fractions of invalid and of
+    unphysical events."""
     events = sum(r["events"] for r in records)
     invalid = sum(r["invalid"] for r in records)
     reasons: dict[str, int] = {}
@@ -264,6 +269,7 @@ def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
         "invalid_fraction": invalid / events if events else 0.0,
         "reasons": dict(sorted(reasons.items())),
         "removed": sum(r.get("removed", 0) for r in records),
+        "outside_selection": sum(r.get("outside_selection", 0) for r in records),
         "unphysical": (unphysical := sum(r.get("unphysical", 0) for r in records)),
         "unphysical_fraction": unphysical / events if events else 0.0,
     }

@@ -31,7 +31,10 @@ def test_sampling_record_reads_whichever_key_exists(info: dict, valid: float | N
         "valid_fraction": None,
         "removed": None,
         "unphysical_fraction": None,
+        "outside_selection_fraction": None,
     }
+    outside = {"validity": {"events": 2000, "outside_selection": 50}}
+    assert sampling_record(outside)["outside_selection_fraction"] == pytest.approx(0.025)
     assert sampling_record({"validity": {"invalid_fraction": 0.1, "removed": 3}})["removed"] == 3
     assert sampling_record({"rate_hz": 2000})["rate_hz"] == 2000.0
 

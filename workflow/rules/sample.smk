@@ -25,6 +25,7 @@ rule sample_model:
         batch_size=config["sample"]["batch_size"],
         max_removed_fraction=config["sample"].get("max_removed_fraction", 0.01),
         condition=sample_condition,
+        spec=ingest_spec,
         device=lambda w: training_config(w)["device"],
         seed=lambda w: seed_for("sample", w.dataset, w.model),
         config=lambda w: provenance_config(w, "sample"),

@@ -52,18 +52,25 @@ def sampling_record(info: Mapping[str, Any] | None) -> dict[str, float | None]:
         ``{"rate_hz": events per second or None, "valid_fraction": in [0, 1] or None,
         "removed": events removed as unusable (NaN/inf, outside the transform's support) or
         None, "unphysical_fraction": events invalid for another reason than the selection
-        (E < |p|, negative pT, ...) or None}``.
+        (E < |p|, negative pT, ...) or None, "outside_selection_fraction": drawn events that
+        failed the dataset's selection and were dropped, or None}``.
     """
     info = dict(info or {})
     rate = info.get("rate_hz")
     validity = info.get("validity")
     validity = validity if isinstance(validity, Mapping) else {}
     removed, unphysical = validity.get("removed"), validity.get("unphysical_fraction")
+    outside, drawn = validity.get("outside_selection"), validity.get("events")
     return {
         "rate_hz": float(rate) if isinstance(rate, int | float) else None,
         "valid_fraction": _valid_fraction(info),
         "removed": int(removed) if isinstance(removed, int) else None,
         "unphysical_fraction": float(unphysical) if isinstance(unphysical, int | float) else None,
+        "outside_selection_fraction": (
+            outside / drawn
+            if isinstance(outside, int) and isinstance(drawn, int) and drawn
+            else None
+        ),
     }
 
 
