@@ -23,12 +23,15 @@ from hepgen.sampling import write_samples
 
 def selected(postprocess: Callable, spec: DatasetSpec, *, drop: bool) -> Callable:
     """``postprocess``, then the dataset's object selection (:func:`apply_selection`): the
-    events outside it are dropped (``drop``) and counted as ``outside_selection``."""
+    events outside it are dropped and counted as ``outside_selection`` (``drop``), or kept
+    and counted as ``outside_selection_kept``."""
 
     def run(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         table, validity = postprocess(table)
         kept, outside = apply_selection(table, spec)
-        return (kept if drop else table), {**validity, "outside_selection": outside}
+        if drop:
+            return kept, {**validity, "outside_selection": outside}
+        return table, {**validity, "outside_selection_kept": outside}
 
     return run
 
@@ -79,7 +82,7 @@ def main(smk: Any) -> None:
         100 * validity["invalid_fraction"],
         100 * validity["unphysical_fraction"],
         validity["reasons"],
-        validity["outside_selection"],
+        validity["outside_selection"] + validity["outside_selection_kept"],
         "were dropped" if conditions is None else "are kept (conditional model)",
     )
     if meta.get("condition"):

@@ -135,6 +135,7 @@ def test_batch_repairs_add_up_to_the_repair_of_the_whole_sample(model) -> None:
     assert info["validity"] == validity | {
         "removed": 0,
         "outside_selection": 0,
+        "outside_selection_kept": 0,
         "unphysical_fraction": fraction,
     }
     assert 0 < validity["invalid"] < 5000

@@ -120,6 +120,13 @@ def test_a_conditional_model_draws_given_the_test_splits_conditions(tiny_run):
     assert (gap < 1e-3).mean() > 0.99  # the test events' own masses
     own = observables(samples)["m_mumu"].to_numpy()
     assert np.isfinite(own).mean() > 0.95
+    # events outside the dataset's selection keep their condition rows: counted, not dropped
+    info = json.loads((results / "samples/flow_mll.json").read_text())
+    assert info["validity"]["outside_selection"] == 0 and len(samples) == info["events"]
+    pt = samples[["mu1_pt", "mu2_pt"]].to_numpy(np.float32)
+    eta = samples[["mu1_eta", "mu2_eta"]].to_numpy(np.float32)
+    outside = ((pt <= 20.0) | (np.abs(eta) >= 2.5)).any(axis=1)  # the two muons the tiny run needs
+    assert info["validity"]["outside_selection_kept"] == outside.sum()
     np.testing.assert_allclose(own[np.isfinite(own)], asked[np.isfinite(own)], rtol=1e-3)
     metrics = json.loads((results / "metrics/flow_mll.json").read_text())
     bins = metrics["conditional"]["conditions"]["ll_m"]["bins"]

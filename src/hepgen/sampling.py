@@ -254,9 +254,9 @@ def _timed(info: dict[str, Any], n: int, start: float, what: str = "") -> None:
 
 def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
     """Sum per-batch validity records ``{"events", "invalid", "reasons", "removed",
-    "unphysical"}`` and ``"outside_selection"`` (events a postprocess dropped as outside the
-    dataset's selection, 0 where absent) into one, with the fractions of invalid and of
-    unphysical events."""
+    "unphysical"}``, ``"outside_selection"`` (events a postprocess dropped as outside the
+    dataset's selection) and ``"outside_selection_kept"`` (outside it, but kept), 0 where
+    absent, into one, with the fractions of invalid and of unphysical events."""
     events = sum(r["events"] for r in records)
     invalid = sum(r["invalid"] for r in records)
     reasons: dict[str, int] = {}
@@ -270,6 +270,7 @@ def merge_validity(records: list[dict[str, Any]]) -> dict[str, Any]:
         "reasons": dict(sorted(reasons.items())),
         "removed": sum(r.get("removed", 0) for r in records),
         "outside_selection": sum(r.get("outside_selection", 0) for r in records),
+        "outside_selection_kept": sum(r.get("outside_selection_kept", 0) for r in records),
         "unphysical": (unphysical := sum(r.get("unphysical", 0) for r in records)),
         "unphysical_fraction": unphysical / events if events else 0.0,
     }
