@@ -146,9 +146,13 @@ def _evaluate(
     if n_compared < len(order) - len(half_a):
         log.info("%d generated events < half of the truth; the floor uses as many", n_compared)
 
+    stacked = {
+        role: np.column_stack([tables[role].to_numpy(), obs[role][names].to_numpy()])
+        for role in tables
+    }  # features, then observables: every sample below takes rows of these
+
     def sample(role: str, index: np.ndarray, weights: np.ndarray | None) -> Sample:
-        values = np.column_stack([tables[role].to_numpy(), obs[role][names].to_numpy()])
-        return Sample(values[index], None if weights is None else weights[index])
+        return Sample(stacked[role][index], None if weights is None else weights[index])
 
     a = sample("truth", half_a, w_truth)
     others = {
