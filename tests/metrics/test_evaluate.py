@@ -130,6 +130,21 @@ def test_same_seed_same_output_and_json_ready(tmp_path: Path) -> None:
     assert different["auc"] != first["auc"]
 
 
+def test_models_of_one_dataset_share_every_floor() -> None:
+    """Samples of different sizes (the selection drops a model-dependent number of events)
+    are judged against the same truth halves, splits and classifier floor, so that AUC − floor
+    ranks the models by their AUC alone."""
+    truth = _events(0, 2000)
+    close, shifted = _events(1, 1900), _events(2, 1700, pt_shift=3.0)
+    first = evaluate(truth, close, features=FEATURES, seed=5, options=OPTIONS)
+    second = evaluate(truth, shifted, features=FEATURES, seed=5, options=OPTIONS)
+    assert first["n_compared"] == second["n_compared"] == 1000
+    floors = [e["floor"] for e in _entries(first)]
+    assert floors == [e["floor"] for e in _entries(second)]
+    assert len(floors) == len(_entries(first)) > 30
+    assert first["auc"]["value"] != second["auc"]["value"]
+
+
 def test_weights_column_is_used() -> None:
     truth = _events(0, 4000)
     # Generated with a harder pT spectrum, reweighted back to the truth's exponential slope.

@@ -135,14 +135,17 @@ def _evaluate(
     obs = {"truth": observables(truth), "generated": observables(generated)}
     names = [n for n in obs["truth"].columns if n in obs["generated"].columns]
 
+    # The truth's halves, splits and every seed below come from streams that the generated
+    # sample's size does not touch: models of one dataset (whose samples differ in size once
+    # the selection drops events) are judged against the same floors.
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(truth))
+    sub_seed = int(rng.integers(2**31 - 1))
     half_a, half_b = order[: (len(order) + 1) // 2], order[(len(order) + 1) // 2 :]
     n_compared = min(len(half_b), len(generated))
     half_b = half_b[:n_compared]
-    generated_order = rng.permutation(len(generated))
+    generated_order = np.random.default_rng([seed, 3]).permutation(len(generated))
     pick = np.sort(generated_order[:n_compared])
-    sub_seed = int(rng.integers(2**31 - 1))
     if n_compared < len(order) - len(half_a):
         log.info("%d generated events < half of the truth; the floor uses as many", n_compared)
 
@@ -179,8 +182,8 @@ def _evaluate(
 
     # one-dimensional metrics: averaged over random splits (the first is the one above)
     pool = np.concatenate([pick, generated_order[n_compared : len(truth)]])
-    split_rng = np.random.default_rng([sub_seed, 1])
-    splits = _splits((half_a, half_b), len(truth), len(pool), opts.splits, split_rng)
+    split_rngs = (np.random.default_rng([sub_seed, 1]), np.random.default_rng([sub_seed, 4]))
+    splits = _splits((half_a, half_b), len(truth), len(pool), opts.splits, split_rngs)
     whole = sample("truth", np.arange(len(truth)), w_truth)
     rows = {"value": np.arange(n_compared), "floor": half_b}  # the first split's, as resampled
     marginal = compare_marginals(
@@ -274,7 +277,7 @@ def _splits(
     n_truth: int,
     n_pool: int,
     n_splits: int,
-    rng: np.random.Generator,
+    rngs: tuple[np.random.Generator, np.random.Generator],
 ) -> dict[str, list[tuple[np.ndarray, np.ndarray]]]:
     """Random splits of the truth into halves A and B, and generated subsamples as large as B.
 
@@ -285,7 +288,8 @@ def _splits(
         n_pool: generated events the subsamples draw from; the first split takes the first
             ``len(B)``.
         n_splits: splits in all.
-        rng: draws the further splits.
+        rngs: draw the further splits of the truth and, apart, the generated subsamples
+            (so that the truth's splits do not depend on ``n_pool``).
 
     Returns:
         ``{"value": [(A rows, generated positions)], "floor": [(A rows, B rows)]}``, truth
@@ -294,10 +298,11 @@ def _splits(
     half_a, half_b = first
     n_a, n_b = len(half_a), len(half_b)
     splits = {"value": [(half_a, np.arange(n_b))], "floor": [(half_a, half_b)]}
+    truth_rng, pool_rng = rngs
     for _ in range(n_splits - 1):
-        order = rng.permutation(n_truth)
+        order = truth_rng.permutation(n_truth)
         a = order[:n_a]
-        splits["value"].append((a, rng.permutation(n_pool)[:n_b]))
+        splits["value"].append((a, pool_rng.permutation(n_pool)[:n_b]))
         splits["floor"].append((a, order[n_a : n_a + n_b]))
     return splits
 
