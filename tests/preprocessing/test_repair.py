@@ -26,6 +26,22 @@ TRAIN = pd.DataFrame(
 def test_layout_is_measured_on_training():
     (layout,) = find_objects(TRAIN)
     assert (layout.name, layout.slots, layout.min_pt, layout.min_count) == ("j", 2, 21.0, 1)
+    assert layout.max_abs_eta == 2.0  # present objects only: the absent j2 of event 2 has η = 0
+
+
+def test_an_object_beyond_the_training_eta_is_invalid_but_not_unphysical():
+    """Outside the training support in |η| as below it in pT: counted, and left to the
+    dataset's selection; a transform written before |η| was measured checks none."""
+    generated = TRAIN.copy()
+    generated.loc[1, ["j1_eta", "j1_e"]] = [-2.3, 250.0]  # E > |p| = 200 GeV
+    # event 2's j1 sits at the training's largest |η| (2.0): inside
+    fixed, stats = repair(generated, find_objects(TRAIN))
+    assert stats["invalid"] == 1 and stats["reasons"]["beyond_eta"] == 1
+    assert stats["unphysical"] == 0
+    assert fixed.loc[1, "j1_eta"] == -2.3  # counted, not moved
+    (layout,) = find_objects(TRAIN)
+    unmeasured = type(layout)(layout.name, layout.slots, layout.min_pt, layout.min_count)
+    assert repair(generated, [unmeasured])[1]["invalid"] == 0
 
 
 def test_valid_events_pass_untouched():

@@ -21,7 +21,7 @@ _COLUMN = re.compile(r"^(?P<name>[A-Za-z_]+?)(?P<slot>\d+)_(?P<field>pt|eta|phi|
 _FIELDS = ("pt", "eta", "phi", "e")
 
 #: Reasons that say an event lies outside the dataset's selection, not that it is unphysical.
-SELECTION_REASONS = ("below_threshold", "too_few_objects")
+SELECTION_REASONS = ("below_threshold", "beyond_eta", "too_few_objects")
 
 #: E may fall below |p| by this fraction before an event counts as invalid: far below any
 #: detector's energy resolution, it keeps (nearly) massless leptons whose generated E and |p|
@@ -38,12 +38,15 @@ class ObjectLayout:
         slots: objects per event.
         min_pt: the smallest pT of a present object in training [GeV].
         min_count: the fewest present objects in a training event.
+        max_abs_eta: the largest |η| of a present object in training; ``None`` (a transform
+            written before it was measured) checks no |η|.
     """
 
     name: str
     slots: int
     min_pt: float
     min_count: int
+    max_abs_eta: float | None = None
 
     def columns(self, field: str) -> list[str]:
         return [f"{self.name}{k}_{field}" for k in range(1, self.slots + 1)]
@@ -67,7 +70,9 @@ def find_objects(table: pd.DataFrame) -> list[ObjectLayout]:
         pt = table[layout.columns("pt")].to_numpy()
         present = pt > 0
         min_pt = float(pt[present].min()) if present.any() else 0.0
-        layouts.append(ObjectLayout(name, n, min_pt, int(present.sum(axis=1).min())))
+        eta = np.abs(table[layout.columns("eta")].to_numpy())
+        max_abs_eta = float(eta[present].max()) if present.any() else 0.0
+        layouts.append(ObjectLayout(name, n, min_pt, int(present.sum(axis=1).min()), max_abs_eta))
     return layouts
 
 
@@ -78,7 +83,8 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
     returned): a negative pT, energy or MET (``negative``); an object with E below |p| by
     more than :data:`MASS_TOLERANCE` (``negative_mass``); present objects out of pT order or after an absent one
     (``pt_order``); an angle outside (-π, π] (``phi_range``); a present object below the
-    training's smallest pT (``below_threshold``); fewer present objects than any training
+    training's smallest pT (``below_threshold``); a present object beyond the training's
+    largest |η| (``beyond_eta``); fewer present objects than any training
     event had (``too_few_objects``); a multiplicity column that disagrees with the objects
     (``multiplicity``).
     Repairs: objects with pT below half the training minimum become absent, with all four
@@ -86,7 +92,8 @@ def repair(table: pd.DataFrame, objects: list[ObjectLayout]) -> tuple[pd.DataFra
     ``min_count``), which stay present (and count as ``below_threshold``); objects are re-sorted by pT; E is raised to |p| (mass ≥ 0); angles
     are wrapped; MET below 0 is reflected (MET → −MET, φ → φ + π); multiplicities are set to
     the number of present objects where that is below the padding size.
-    ``below_threshold`` and ``too_few_objects`` cannot be repaired and are only counted.
+    ``below_threshold``, ``beyond_eta`` and ``too_few_objects`` cannot be repaired and are
+    only counted (the dataset's selection, applied after the repair, drops such events).
 
     Arguments:
         table: generated events, n rows.
@@ -143,6 +150,9 @@ def _repair_objects(out: pd.DataFrame, layout: ObjectLayout, flag) -> None:
     p = np.abs(pt) * np.cosh(fields["eta"])
     flag("negative_mass", (present & (e < p * (1 - MASS_TOLERANCE))).any(axis=1))
     flag("below_threshold", (present & (pt < layout.min_pt)).any(axis=1))
+    if layout.max_abs_eta is not None:
+        beyond = present & (np.abs(fields["eta"]) > layout.max_abs_eta)
+        flag("beyond_eta", beyond.any(axis=1))
     ordered_pt = np.where(present, pt, -1.0)  # absent objects sort last
     flag("pt_order", (np.diff(ordered_pt, axis=1) > 0).any(axis=1))
     count = present.sum(axis=1)
