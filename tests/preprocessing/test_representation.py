@@ -219,6 +219,25 @@ def test_four_vectors_run_on_torch_tensors_and_agree_with_numpy() -> None:
     np.testing.assert_allclose(from_cartesian(*expected["ll1"])[0], negative, rtol=1e-9)
 
 
+def test_folded_system_coordinates_are_counted_not_silent(caplog) -> None:
+    """A generated mass below 0 or |cos θ| above 1 is rebuilt (|m|, cos θ = ±1) and logged."""
+    table = dimuon_events(np.random.default_rng(11), 300)
+    rep = dimuon().fit(table)
+    coords = rep.forward(table[list(table.columns[:-1])])
+    arrays = {c: coords[c].to_numpy().copy() for c in coords.columns}
+    arrays["ll_costheta"][:3] = [1.2, -1.5, 1.0 + 1e-9]
+    arrays["ll_m"][10:12] *= -1.0
+    with caplog.at_level("WARNING", logger="hepgen.preprocessing.representation"):
+        vectors = rep.four_vectors(arrays)
+    assert "2 of 300 events have a negative mass" in caplog.text
+    assert "3 have |cos θ| > 1" in caplog.text
+    pair = [a + b for a, b in zip(vectors["ll1"], vectors["ll2"], strict=True)]
+    np.testing.assert_allclose(from_cartesian(*pair)[3][10:12], -arrays["ll_m"][10:12])
+    caplog.clear()
+    rep.four_vectors({c: coords[c].to_numpy() for c in coords.columns})  # the truth's own
+    assert "negative mass" not in caplog.text
+
+
 def test_a_field_no_rule_names_is_learned_as_discrete() -> None:
     table = jet_events(np.random.default_rng(11))
     tagged = np.random.default_rng(12).random((len(table), 3)) < 0.3

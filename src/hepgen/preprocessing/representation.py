@@ -314,6 +314,7 @@ class Representation:
                 abs(coords[f"{s.name}{i}_m"]) if coll.mass is None else coll.mass for i in (1, 2)
             ]
             frame = [coords[f"{s.name}_{c}"] for c in SYSTEM_COORDINATES]
+            _log_folded(s.name, frame)
             frame[0] = abs(frame[0])
             out[f"{s.name}1"], out[f"{s.name}2"] = two_body_from_frame(*frame, *masses)
         in_system = self._in_system()
@@ -469,6 +470,25 @@ def _collection(entry: dict[str, Any]) -> Collection:
         mass=None if entry.get("mass") is None else float(entry["mass"]),
         fields=tuple(entry.get("fields") or ()),
     )
+
+
+def _log_folded(name: str, frame: list[Any]) -> None:
+    """Log how many generated systems (NumPy arrays; tensors are not inspected) have a
+    negative mass (rebuilt with |m|) or |cos θ| > 1 (rebuilt with cos θ = ±1): both are
+    counted here, not silently folded. ``frame``: the coordinates of SYSTEM_COORDINATES."""
+    m, cos_theta = frame[0], frame[SYSTEM_COORDINATES.index("costheta")]
+    if not isinstance(m, np.ndarray):
+        return
+    negative, beyond = int((m < 0).sum()), int((np.abs(cos_theta) > 1.0).sum())
+    if negative or beyond:
+        log.warning(
+            "system %r: %d of %d events have a negative mass (rebuilt with |m|) and %d have "
+            "|cos θ| > 1 (rebuilt with cos θ = ±1)",
+            name,
+            negative,
+            len(m),
+            beyond,
+        )
 
 
 def _system(entry: dict[str, Any]) -> System:
