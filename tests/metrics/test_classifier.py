@@ -122,3 +122,19 @@ def test_a_column_missing_everywhere_is_left_out() -> None:
     generated = pd.DataFrame({"x": rng.normal(0.5, 1.0, 800), "m_jj": np.nan})
     auc, _ = classifier_test(truth, generated, seed=1, max_iter=30, allow_missing=True)
     assert 0.6 < auc < 0.75  # the shift of x, as without the empty column
+
+
+def test_a_column_with_a_few_values_is_left_out_whatever_the_early_stopping_split(caplog) -> None:
+    """A handful of values can all land in the early-stopping hold-out, where sklearn could
+    not bin the column: such a column is left out, and the log names it."""
+    rng = np.random.default_rng(6)
+    truth = pd.DataFrame({"x": rng.normal(size=800), "m_jj": np.nan})
+    generated = pd.DataFrame({"x": rng.normal(0.5, 1.0, 800), "m_jj": np.nan})
+    truth.loc[:2, "m_jj"] = [80.0, 81.0, 79.0]  # three truth events with a dijet
+    with caplog.at_level("INFO", logger="hepgen.metrics.classifier"):
+        aucs = [
+            classifier_test(truth, generated, seed=s, max_iter=30, allow_missing=True)[0]
+            for s in range(12)
+        ]
+    assert all(0.55 < auc < 0.7 for auc in aucs)  # the shift of x alone (optimum 0.64)
+    assert "left out of the classifier: ['m_jj']" in caplog.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,12 @@ __all__ = [
 METRIC = "classifier AUC"
 #: Events of each class in each half (training and scoring) the test needs.
 MIN_EVENTS_PER_HALF = 20
+#: A column (e.g. an observable most events lack) needs this many fitted events with a value:
+#: early stopping holds back a random 20 % of the fit, and a column with no value left in the
+#: rest cannot be binned (the chance that all 20 land there is 0.2^20 ≈ 1e-14).
+MIN_VALUES_PER_COLUMN = 20
+
+log = logging.getLogger(__name__)
 
 
 def make_classifier(
@@ -202,9 +209,19 @@ def _fit_and_score(
     ]
     (x0_fit, w0_fit, x0_test, w0_test), (x1_fit, w1_fit, x1_test, w1_test) = parts
     x_fit = np.concatenate([x0_fit, x1_fit])
-    # A column missing in every fitted event (e.g. m_jj of a sample without two jets) carries no
-    # information, and sklearn cannot bin it: leave it out of the fit and the scores.
-    informative = ~np.isnan(x_fit).all(axis=0)
+    # A column missing in (nearly) every fitted event (e.g. m_jj of a sample without two jets)
+    # carries no information, and sklearn cannot bin it: leave it out of the fit and the scores.
+    informative = (~np.isnan(x_fit)).sum(axis=0) >= MIN_VALUES_PER_COLUMN
+    if not informative.all():
+        log.info(
+            "%s: %d of %d columns have fewer than %d fitted events with a value and are left "
+            "out of the classifier: %s",
+            METRIC,
+            int((~informative).sum()),
+            len(informative),
+            MIN_VALUES_PER_COLUMN,
+            [str(c) for c in truth_table.columns[~informative]],
+        )
     x_fit = x_fit[:, informative]
     y_fit = np.concatenate([np.zeros(len(x0_fit)), np.ones(len(x1_fit))])
     w_fit = np.concatenate([w0_fit / w0_fit.mean(), w1_fit / w1_fit.mean()])
