@@ -206,16 +206,26 @@ def resources_for(stage, key):
 # ---- simulate -------------------------------------------------------------------------
 
 
+from hepgen.simulate.processes import check_filter
 from hepgen.simulate.slices import chunk_plan
 
 
 def _chunk_plans():
-    """The chunks of every simulated dataset; checks `simulate` (its slices) before any job."""
+    """The chunks of every simulated dataset; checks `simulate` (its slices, a lepton filter
+    looser than the objects' selection) before any job."""
     plans = {}
     for name, entry in config["datasets"].items():
         if "simulate" in entry:
+            where = f"datasets.{name}.simulate"
             try:
-                plans[name] = chunk_plan(entry["simulate"], f"datasets.{name}.simulate")
+                plans[name] = chunk_plan(entry["simulate"], where)
+                for chunk in plans[name]:
+                    check_filter(
+                        entry["simulate"]["process"],
+                        chunk.options,
+                        entry.get("objects", []),
+                        where,
+                    )
             except HepgenError as err:
                 raise HepgenError(f"config {err}") from None
     return plans

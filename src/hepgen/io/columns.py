@@ -13,14 +13,11 @@ from dataclasses import dataclass
 
 import awkward as ak
 import numpy as np
-import vector
 
 from hepgen.errors import HepgenError
 from hepgen.io.spec import DatasetSpec, ObjectSpec
 
 __all__ = ["table_chunk"]
-
-vector.register_awkward()
 
 _OUT_FIELDS = ("pt", "eta", "phi", "e")
 
@@ -104,6 +101,8 @@ def _object_fields(
 
 def _to_polar(fields: dict[str, np.ndarray], kinematics: str) -> dict[str, np.ndarray]:
     """Any convention as (pt, eta, phi, e) flat arrays; conversions with ``vector`` in float64."""
+    import vector  # its import loads SymPy (0.4 s), which only these conversions need
+
     if kinematics == "ptetaphie":
         return {f: fields[f] for f in _OUT_FIELDS}
     if kinematics == "ptetaphim":

@@ -16,15 +16,12 @@ import awkward as ak
 import numpy as np
 import pandas as pd
 import uproot
-import vector
 
 from hepgen.errors import HepgenError
 from hepgen.files import atomic_path
 from hepgen.io.spec import DatasetSpec, ObjectSpec
 
 __all__ = ["RootWriter", "root_branches", "to_awkward", "write_root"]
-
-vector.register_awkward()
 
 _POLAR = ("pt", "eta", "phi", "e")
 
@@ -76,6 +73,9 @@ def to_awkward(table: pd.DataFrame, spec: DatasetSpec) -> ak.Array:
     Returns:
         An array of n records.
     """
+    import vector  # its import loads SymPy (0.4 s); only these records need its behaviour
+
+    vector.register_awkward()
     fields: dict[str, Any] = {}
     used: set[str] = set()
     for obj in spec.objects:

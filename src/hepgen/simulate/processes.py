@@ -10,7 +10,15 @@ import pythia8mc
 
 from hepgen.errors import HepgenError
 
-__all__ = ["NO_UPPER_CUT", "PROCESSES", "Process", "SemileptonicVeto", "process_options"]
+__all__ = [
+    "NO_UPPER_CUT",
+    "PROCESSES",
+    "LeptonFilter",
+    "Process",
+    "SemileptonicVeto",
+    "check_filter",
+    "process_options",
+]
 
 NO_UPPER_CUT = 0.0
 """Value of an ``*_max`` option meaning "no upper cut" (Pythia reads a maximum below the
@@ -29,7 +37,8 @@ class Process:
         defaults: every option with its default value.
         choices: the allowed values of string options.
         settings: maps the full option dict to Pythia ``readString`` lines.
-        hook: optional factory of a process-level veto (``pythia8mc.UserHooks``).
+        hook: optional factory of a process-level veto (``pythia8mc.UserHooks``) from the
+            full option dict; it may return None (no veto for these options).
     """
 
     name: str
@@ -37,7 +46,7 @@ class Process:
     defaults: dict[str, Any]
     choices: dict[str, tuple[str, ...]]
     settings: Callable[[dict[str, Any]], list[str]]
-    hook: Callable[[dict[str, Any]], pythia8mc.UserHooks] | None = field(default=None)
+    hook: Callable[[dict[str, Any]], pythia8mc.UserHooks | None] | None = field(default=None)
 
 
 class SemileptonicVeto(pythia8mc.UserHooks):
@@ -74,6 +83,58 @@ class SemileptonicVeto(pythia8mc.UserHooks):
         keep = leptonic == 1 and hadronic == 1
         self.accepted += keep
         return not keep
+
+
+class LeptonFilter(pythia8mc.UserHooks):
+    """Keep events whose hard-process charged leptons all lie inside a loose acceptance.
+
+    A generator-level filter: the veto acts on the process record (the resonance decayed,
+    before showers, MPI and hadronisation), so a rejected event costs only its hard process,
+    and Pythia's ``sigmaGen`` is the filtered cross section. The leptons still change after
+    the filter (initial-state recoil, photon radiation, detector smearing), so the filter
+    must be looser than the analysis selection by a margin; what it then loses of the selected
+    events is measured in config/README ("Generator-level filter").
+
+    Arguments:
+        leptons: filtered charged-lepton PDG ids (absolute values).
+        pt_min: smallest lepton pT [GeV]; 0 = no cut.
+        abs_eta_max: largest lepton |η|; ``NO_UPPER_CUT`` = no cut.
+    """
+
+    def __init__(self, leptons: tuple[int, ...], pt_min: float, abs_eta_max: float) -> None:
+        super().__init__()
+        self.leptons = frozenset(leptons)
+        self.pt_min = float(pt_min)
+        self.abs_eta_max = float(abs_eta_max) if abs_eta_max != NO_UPPER_CUT else float("inf")
+        self.tried = 0
+        self.accepted = 0
+
+    def canVetoProcessLevel(self) -> bool:  # noqa: N802 - Pythia's name
+        return True
+
+    def doVetoProcessLevel(self, process: pythia8mc.Event) -> bool:  # noqa: N802
+        self.tried += 1
+        for i in range(process.size()):
+            particle = process[i]
+            if not particle.isFinal() or abs(particle.id()) not in self.leptons:
+                continue
+            if particle.pT() <= self.pt_min or abs(particle.eta()) >= self.abs_eta_max:
+                return True
+        self.accepted += 1
+        return False
+
+
+def _lepton_filter(opts: dict[str, Any]) -> LeptonFilter | None:
+    """The process's ``LeptonFilter``, or None when both of its cuts are off."""
+    if opts["filter_min_pt"] == 0 and opts["filter_max_abs_eta"] == NO_UPPER_CUT:
+        return None
+    return LeptonFilter(
+        _LEPTON_ID[opts["lepton"]], opts["filter_min_pt"], opts["filter_max_abs_eta"]
+    )
+
+
+_FILTER_DEFAULTS = {"filter_min_pt": 0.0, "filter_max_abs_eta": NO_UPPER_CUT}
+"""Options of ``LeptonFilter`` (off by default) for the processes with a dilepton decay."""
 
 
 def _decay_lines(boson: int, leptons: tuple[int, ...], quarks: bool = False) -> list[str]:
@@ -120,9 +181,10 @@ PROCESSES: dict[str, Process] = {
     "dy_ll": Process(
         name="dy_ll",
         description="pp → Z/γ* → ℓ+ℓ-",
-        defaults={"lepton": "mu", "mll_min": 50.0, "mll_max": NO_UPPER_CUT},
+        defaults={"lepton": "mu", "mll_min": 50.0, "mll_max": NO_UPPER_CUT, **_FILTER_DEFAULTS},
         choices={"lepton": ("mu", "e")},
         settings=_dy_ll,
+        hook=_lepton_filter,
     ),
     "ttbar_semilep": Process(
         name="ttbar_semilep",
@@ -135,9 +197,16 @@ PROCESSES: dict[str, Process] = {
     "z_gamma": Process(
         name="z_gamma",
         description="pp → Z/γ* γ → ℓ+ℓ-γ",
-        defaults={"lepton": "mu", "mll_min": 50.0, "mll_max": NO_UPPER_CUT, "pthat_min": 10.0},
+        defaults={
+            "lepton": "mu",
+            "mll_min": 50.0,
+            "mll_max": NO_UPPER_CUT,
+            "pthat_min": 10.0,
+            **_FILTER_DEFAULTS,
+        },
         choices={"lepton": ("mu", "e")},
         settings=_z_gamma,
+        hook=_lepton_filter,
     ),
 }
 
@@ -187,5 +256,49 @@ def _check_ranges(name: str, opts: dict[str, Any]) -> None:
             msg = (
                 f"simulate.{key}: expected {NO_UPPER_CUT:g} (no upper cut) or a value above "
                 f"{lower_key} = {opts[lower_key]:g} for {name!r}, found {upper:g}"
+            )
+            raise HepgenError(msg)
+
+
+def check_filter(
+    name: str, options: Mapping[str, Any], objects: list[Mapping[str, Any]], where: str
+) -> None:
+    """A lepton filter must be looser than the selection of every collection of its leptons.
+
+    The filter cuts on the hard process's leptons; the dataset's objects select the
+    reconstructed ones, which radiation and smearing moved. A filter at or inside the
+    selection would remove events the selection keeps, so it is refused.
+
+    Arguments:
+        name: the process (a key of ``PROCESSES``).
+        options: the chunk's options (process options and others; others are ignored).
+        objects: the dataset's ``objects`` entries; those with ``prefix: lep_`` are checked.
+        where: the config key of the ``simulate`` mapping, for messages.
+
+    Raises:
+        HepgenError: naming the filter option and the object whose selection it cuts into.
+    """
+    defaults = PROCESSES[name].defaults
+    if "filter_min_pt" not in defaults:
+        return
+    opts = {**defaults, **{k: v for k, v in options.items() if k in defaults}}
+    pt_min, eta_max = float(opts["filter_min_pt"]), float(opts["filter_max_abs_eta"])
+    for obj in objects:
+        if obj.get("prefix") != "lep_":
+            continue
+        selection_pt = float(obj.get("min_pt", 0.0))
+        if pt_min > 0 and not selection_pt > pt_min:
+            msg = (
+                f"{where}.filter_min_pt: {pt_min:g} GeV is not below the selection of objects "
+                f"{obj.get('name')!r} (min_pt = {selection_pt:g} GeV): the filter would remove "
+                f"events the selection keeps; leave a margin for radiation and smearing"
+            )
+            raise HepgenError(msg)
+        selection_eta = float(obj.get("max_abs_eta", float("inf")))
+        if eta_max != NO_UPPER_CUT and not selection_eta < eta_max:
+            msg = (
+                f"{where}.filter_max_abs_eta: {eta_max:g} is not above the selection of objects "
+                f"{obj.get('name')!r} (max_abs_eta = {selection_eta:g}): the filter would remove "
+                f"events the selection keeps; leave a margin for radiation and smearing"
             )
             raise HepgenError(msg)
