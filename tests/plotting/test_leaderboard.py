@@ -52,6 +52,25 @@ def test_csv_has_every_metric_with_uncertainty_and_floor(tmp_path: Path, records
     assert all(path.is_file() for path in paths.values())
 
 
+def test_csv_and_table_give_unphysical_and_outside_selection_fractions(
+    tmp_path: Path, records
+) -> None:
+    records[2]["metrics"]["sampling"] = {
+        "rate_hz": 8.0e4,
+        "valid_fraction": 0.95,
+        "unphysical_fraction": 0.0012,
+        "outside_selection_fraction": 0.048,
+    }
+    paths = {s: tmp_path / f"leaderboard.{s}" for s in ("csv", "md", "tex")}
+    write_leaderboard(records, paths["csv"], paths["md"], paths["tex"])
+    table = pd.read_csv(paths["csv"]).set_index("model")
+    assert table.loc["bvae", "unphysical_fraction"] == pytest.approx(0.0012)
+    assert table.loc["bvae", "outside_selection_fraction"] == pytest.approx(0.048)
+    lines = paths["md"].read_text().splitlines()
+    row = next(line for line in lines if "| bvae |" in line and "0.9500" in line)
+    assert "| 0.9500 | 0.0012 |" in row
+
+
 def test_records_from_files(tmp_path: Path, records) -> None:
     paths = []
     for i, record in enumerate(records):

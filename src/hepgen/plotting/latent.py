@@ -30,6 +30,10 @@ __all__ = ["LATENT_TYPES", "LatentPoints", "has_latent_space", "latent_points", 
 
 #: Latent dimensions whose marginals are drawn (the widest spread first).
 MARGINALS = 8
+#: Fixed room around the panels [inches]: y tick labels and label (left), the title and the
+#: two-line panel titles (top), the x labels (bottom); between panels, as fractions of a
+#: panel: a colour bar with its label and the next panel's y labels (wspace), x labels (hspace).
+MARGINS = {"left": 0.75, "right": 0.15, "top": 0.95, "bottom": 0.55, "wspace": 0.55, "hspace": 0.45}
 _CHUNK = 65536
 
 
@@ -111,8 +115,9 @@ def plot_latent(points: LatentPoints, *, path: str | os.PathLike, title: str) ->
     columns = 4
     rows = 1 + int(np.ceil(len(order) / columns))
     with style():
-        figure = Figure(figsize=(3.4 * columns, 3.0 * rows + 0.6), layout="constrained")
-        grid = figure.add_gridspec(rows, columns)
+        width, height = 3.4 * columns, 3.0 * rows + 0.6
+        figure = Figure(figsize=(width, height))
+        grid = figure.add_gridspec(rows, columns, **_fixed_margins(width, height))
         _pca_panels(figure, grid, points)
         _spread_panel(figure.add_subplot(grid[0, 3]), spread, points.sigma.mean(axis=0))
         for i, dim in enumerate(order):
@@ -126,6 +131,21 @@ def plot_latent(points: LatentPoints, *, path: str | os.PathLike, title: str) ->
         with atomic_path(path) as tmp:
             figure.savefig(tmp, format="png", dpi=DPI)
     return figure
+
+
+def _fixed_margins(width: float, height: float) -> dict[str, float]:
+    """Grid placement for a figure of ``width`` × ``height`` inches from :data:`MARGINS`.
+
+    A fixed layout draws the figure once; the constrained layout measured every tick label
+    first and took 3.7 of the figure's 6.3 CPU s (three latent dimensions and more)."""
+    return {
+        "left": MARGINS["left"] / width,
+        "right": 1.0 - MARGINS["right"] / width,
+        "top": 1.0 - MARGINS["top"] / height,
+        "bottom": MARGINS["bottom"] / height,
+        "wspace": MARGINS["wspace"],
+        "hspace": MARGINS["hspace"],
+    }
 
 
 def _pca_panels(figure: Figure, grid, points: LatentPoints) -> None:

@@ -42,6 +42,8 @@ COLUMNS = [
     *(f"{h.key}{suffix}" for h in HEADLINE for suffix in SUFFIXES),
     "n_compared",
     "valid_fraction",
+    "unphysical_fraction",
+    "outside_selection_fraction",
     "unusable",
     "rate_hz",
     "ess_fraction",
@@ -148,7 +150,7 @@ def _row(record: Mapping[str, Any]) -> dict[str, Any]:
         )
         raise HepgenError(msg) from error
     sampling = metrics.get("sampling") or {}
-    for key in ("valid_fraction", "rate_hz"):
+    for key in ("valid_fraction", "unphysical_fraction", "outside_selection_fraction", "rate_hz"):
         value = sampling.get(key)
         row[key] = math.nan if value is None else float(value)
     removed, excluded = sampling.get("removed"), (metrics.get("excluded") or {}).get("events")

@@ -23,7 +23,9 @@ _NOTE = (
     "W1/σ obs.: mean W1 of the physics observables; tail: generated/expected events above the "
     "truth's 99 % (99.9 %) quantiles, averaged; C_T: data-copying statistic (≪ 0: copies "
     "training events); d_NN ratio: median distance to the nearest training event, generated "
-    "over test; valid: fraction of valid events before repair; unusable: generated events "
+    "over test; valid: fraction of generated events that needed no repair and lie inside the "
+    "training's support (pT, |η|); unphysical: fraction that needed a repair (E < |p|, "
+    "negative pT, ...); unusable: generated events "
     "removed because they hold NaN/inf values or fall outside the transform's support (removed "
     "when sampling, or excluded from every metric); rate: generated events per second; ESS: "
     "Kish effective sample size (Σw)²/Σw² of a reweighted sample (<model>+rw, classifier "
@@ -116,15 +118,17 @@ def _rows(frame: pd.DataFrame, headlines: list[Headline], *, tex: bool) -> list[
 
 
 def _extras(row: pd.Series | None, *, tex: bool) -> list[str]:
-    """Valid fraction, unusable events, sampling rate [kHz] and ESS fraction of a model row
-    (blank for the floor row; ESS only for reweighted samples)."""
+    """Valid and unphysical fractions, unusable events, sampling rate [kHz] and ESS fraction
+    of a model row (blank for the floor row; ESS only for reweighted samples)."""
     if row is None:
-        return ["", "", "", ""]
+        return ["", "", "", "", ""]
     missing = "---" if tex else "—"
     valid, rate = row["valid_fraction"], row["rate_hz"]
+    unphysical = row.get("unphysical_fraction", math.nan)
     unusable, ess = row.get("unusable", math.nan), row.get("ess_fraction", math.nan)
     return [
         missing if not math.isfinite(valid) else f"{valid:.4f}",
+        missing if not math.isfinite(unphysical) else f"{unphysical:.4f}",
         missing if not math.isfinite(unusable) else f"{unusable:.0f}",
         missing if not math.isfinite(rate) else f"{rate / 1e3:.0f}",
         missing if not math.isfinite(ess) else f"{ess:.2f}",
@@ -144,7 +148,7 @@ def markdown_tables(frame: pd.DataFrame) -> str:
     for number, title in ((1, "Distributions"), (2, "Physics distances, tails, data copying")):
         headlines = _headlines(number)
         names = [h.label for h in headlines]
-        extra = ["valid", "unusable", "rate [kHz]", "ESS"] if number == 2 else []
+        extra = ["valid", "unphysical", "unusable", "rate [kHz]", "ESS"] if number == 2 else []
         lines = [
             f"### {title}",
             "",
@@ -202,7 +206,7 @@ def latex_tables(frame: pd.DataFrame) -> str:
     parts = ["% hepgen leaderboard; needs \\usepackage{booktabs}. Cells: value \\pm uncertainty."]
     for number in (1, 2):
         headlines = _headlines(number)
-        extra = ["valid", "unusable", "rate [kHz]", "ESS"] if number == 2 else []
+        extra = ["valid", "unphysical", "unusable", "rate [kHz]", "ESS"] if number == 2 else []
         header = ["dataset", "model", *(h.tex for h in headlines), *extra]
         lines = [
             "\\begin{tabular}{ll" + "r" * (len(header) - 2) + "}",
