@@ -49,15 +49,13 @@ class Process:
     hook: Callable[[dict[str, Any]], pythia8mc.UserHooks | None] | None = field(default=None)
 
 
-class SemileptonicVeto(pythia8mc.UserHooks):
-    """Keep tt̄ events with exactly one W → ℓν (ℓ in ``leptons``) and one W → qq'.
-
-    The veto acts on the process record (after resonance decays, before showers and
-    hadronisation), so rejected events cost almost nothing and Pythia's ``sigmaGen``
-    already includes the acceptance.
+class _ProcessLevelVeto(pythia8mc.UserHooks):
+    """A veto on the process record (resonances decayed, before showers and hadronisation):
+    rejected events cost almost nothing and Pythia's ``sigmaGen`` already includes the
+    acceptance. Counts the events ``tried`` and ``accepted``.
 
     Arguments:
-        leptons: accepted charged-lepton PDG ids (absolute values).
+        leptons: the charged-lepton PDG ids (absolute values) the subclass looks at.
     """
 
     def __init__(self, leptons: tuple[int, ...]) -> None:
@@ -68,6 +66,18 @@ class SemileptonicVeto(pythia8mc.UserHooks):
 
     def canVetoProcessLevel(self) -> bool:  # noqa: N802 - Pythia's name
         return True
+
+
+class SemileptonicVeto(_ProcessLevelVeto):
+    """Keep tt̄ events with exactly one W → ℓν (ℓ in ``leptons``) and one W → qq'.
+
+    The veto acts on the process record (after resonance decays, before showers and
+    hadronisation), so rejected events cost almost nothing and Pythia's ``sigmaGen``
+    already includes the acceptance.
+
+    Arguments:
+        leptons: accepted charged-lepton PDG ids (absolute values).
+    """
 
     def doVetoProcessLevel(self, process: pythia8mc.Event) -> bool:  # noqa: N802
         self.tried += 1
@@ -85,7 +95,7 @@ class SemileptonicVeto(pythia8mc.UserHooks):
         return not keep
 
 
-class LeptonFilter(pythia8mc.UserHooks):
+class LeptonFilter(_ProcessLevelVeto):
     """Keep events whose hard-process charged leptons all lie inside a loose acceptance.
 
     A generator-level filter: the veto acts on the process record (the resonance decayed,
@@ -102,15 +112,9 @@ class LeptonFilter(pythia8mc.UserHooks):
     """
 
     def __init__(self, leptons: tuple[int, ...], pt_min: float, abs_eta_max: float) -> None:
-        super().__init__()
-        self.leptons = frozenset(leptons)
+        super().__init__(leptons)
         self.pt_min = float(pt_min)
         self.abs_eta_max = float(abs_eta_max) if abs_eta_max != NO_UPPER_CUT else float("inf")
-        self.tried = 0
-        self.accepted = 0
-
-    def canVetoProcessLevel(self) -> bool:  # noqa: N802 - Pythia's name
-        return True
 
     def doVetoProcessLevel(self, process: pythia8mc.Event) -> bool:  # noqa: N802
         self.tried += 1
