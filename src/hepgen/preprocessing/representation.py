@@ -10,6 +10,9 @@ Two named representations:
   two objects (``{name: ll, objects: [mu1, mu2]}``) is learned as its mass, pT, rapidity and
   azimuth (``ll_m, ll_pt, ll_y, ll_phi``) and the decay angles of its first daughter in the
   Collins–Soper frame (``ll_costheta, ll_phistar``; :mod:`hepgen.preprocessing.kinematics`);
+  where the daughters' collection has a selection (``min_pt``, ``max_abs_eta``), ``ll_costheta``
+  holds the log-odds of cos θ* within the range the selection allows
+  (:mod:`hepgen.preprocessing.support`), so generated daughters pass it by construction;
   both daughters are rebuilt exactly and put back into their slots in pT order. MET relative to
   a reference (a system or an object) is learned as the components parallel and perpendicular
   to the reference's azimuth (``met_para, met_perp``).
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -41,6 +44,7 @@ from hepgen.preprocessing.kinematics import (
     two_body_to_frame,
 )
 from hepgen.preprocessing.padding import Padding
+from hepgen.preprocessing.support import Cuts, from_log_odds, to_log_odds
 
 __all__ = ["KINDS", "Collection", "Representation", "System"]
 
@@ -51,6 +55,11 @@ KINDS = ("ptetaphim", "ptetaphie")
 #: Coordinates of a system, in feature order.
 SYSTEM_COORDINATES = ("m", "pt", "y", "phi", "costheta", "phistar")
 _ORDERS = ("charge", "pt")
+#: How a system's cos θ* is learned: within the range its daughters' selection allows, or as is.
+COSTHETA = ("support", "plain")
+#: The largest fraction of training events whose cos θ* the support map may miss (an allowed
+#: sliver narrower than its grid) before the selection is taken as not the data's own.
+_MISSED_MAX = 1e-3
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,8 @@ class Collection:
         min_count: the fewest objects an event holds (the config's ``min``).
         mass: fixed mass [GeV], or ``None`` to learn it.
         fields: per-object fields beyond kinematics (``charge`` for ``mu1_charge``).
+        min_pt: the selection's pT threshold [GeV] (objects have pT > min_pt).
+        max_abs_eta: the selection's |η| bound, ``None`` for none.
     """
 
     name: str
@@ -70,6 +81,8 @@ class Collection:
     min_count: int = 0
     mass: float | None = None
     fields: tuple[str, ...] = ()
+    min_pt: float = 0.0
+    max_abs_eta: float | None = None
 
     def objects(self) -> list[str]:
         return [f"{self.name}{k}" for k in range(1, self.slots + 1)]
@@ -83,11 +96,14 @@ class System:
         name: column prefix of the system's coordinates (``ll`` for ``ll_m`` …).
         objects: the two daughter objects, e.g. ``("mu1", "mu2")``; both always present.
         order: ``"charge"`` (daughter 1 has the lower charge) or ``"pt"`` (the pT-leading one).
+        costheta: ``"support"`` learns cos θ* as its log-odds within the range the daughters'
+            selection allows (where their collection has one), ``"plain"`` as it is.
     """
 
     name: str
     objects: tuple[str, str]
     order: str = "pt"
+    costheta: str = "support"
 
 
 @dataclass
@@ -140,6 +156,9 @@ class Representation:
                 raise HepgenError(msg)
             if s.order not in _ORDERS:
                 msg = f"systems '{s.name}': order must be one of {list(_ORDERS)}, found {s.order!r}"
+                raise HepgenError(msg)
+            if s.costheta not in COSTHETA:
+                msg = f"systems '{s.name}': costheta must be one of {list(COSTHETA)}, found {s.costheta!r}"
                 raise HepgenError(msg)
             for obj in s.objects:
                 if obj not in slots:
@@ -212,6 +231,7 @@ class Representation:
         """Measure the fill of absent objects and how much fixing the masses changes the
         energy of the training objects."""
         self.padding = Padding(self.padding.seed)
+        self._check_support(table)
         raw = self.forward(table)
         for c, obj, present in self._optional_slots(table):
             for f in self._object_coordinates(c):
@@ -253,13 +273,19 @@ class Representation:
         for s in self.systems:
             coll = self._collection_of(s.objects[0])
             first = self._first_is_daughter_1(table, s)
-            a, b = (vectors[o] for o in s.objects)
-            d1 = tuple(np.where(first, x, y) for x, y in zip(a, b, strict=True))
-            d2 = tuple(np.where(first, y, x) for x, y in zip(a, b, strict=True))
-            for name, values in zip(SYSTEM_COORDINATES, two_body_to_frame(d1, d2), strict=True):
-                out[f"{s.name}_{name}"] = values
-            if coll.mass is None:
-                out[f"{s.name}1_m"], out[f"{s.name}2_m"] = (from_cartesian(*d)[3] for d in (d1, d2))
+            out |= self._system_frame(s, *(vectors[o] for o in s.objects), first)
+            cuts = self.support_cuts(s)
+            if cuts is not None:
+                odds, missed = self._support_odds(s, out, cuts)
+                out[f"{s.name}_costheta"] = odds
+                if missed.any():
+                    log.info(
+                        "system %r: cos θ* of %d of %d events lies outside the range the "
+                        "selection allows as found on its grid (mapped to the nearest end)",
+                        s.name,
+                        missed.sum(),
+                        missed.size,
+                    )
             for f in coll.fields:
                 fa, fb = (table[f"{o}_{f}"].to_numpy(np.float64) for o in s.objects)
                 out[f"{s.name}1_{f}"] = np.where(first, fa, fb)
@@ -314,8 +340,20 @@ class Representation:
                 abs(coords[f"{s.name}{i}_m"]) if coll.mass is None else coll.mass for i in (1, 2)
             ]
             frame = [coords[f"{s.name}_{c}"] for c in SYSTEM_COORDINATES]
-            _log_folded(s.name, frame)
+            cuts = self.support_cuts(s)
+            _log_folded(s.name, frame, plain=cuts is None)
             frame[0] = abs(frame[0])
+            if cuts is not None:
+                m, pt, y, _, odds, phi_star = frame
+                frame[4], empty = from_log_odds(odds, (m, pt, y, phi_star), masses, cuts)
+                if empty.any():
+                    log.warning(
+                        "system %r: %d of %d events allow no cos θ* inside the selection "
+                        "(given cos θ* = 0; the selection removes them)",
+                        s.name,
+                        empty.sum(),
+                        empty.size,
+                    )
             out[f"{s.name}1"], out[f"{s.name}2"] = two_body_from_frame(*frame, *masses)
         in_system = self._in_system()
         for c in self.collections:
@@ -379,7 +417,65 @@ class Representation:
                 out[column] = arrays[column]
         return pd.DataFrame({c: out[c] for c in columns}, index=coords.index)
 
+    def support_cuts(self, s: System) -> Cuts | None:
+        """The daughters' selection (min_pt, max_abs_eta) when ``s`` learns cos θ* within it,
+        else ``None`` (``costheta: plain``, or a collection without a selection)."""
+        coll = self._collection_of(s.objects[0])
+        eta = np.inf if coll.max_abs_eta is None else float(coll.max_abs_eta)
+        if s.costheta != "support" or (coll.min_pt <= 0 and not np.isfinite(eta)):
+            return None
+        return float(coll.min_pt), eta
+
     # --- helpers ---------------------------------------------------------------------------
+    def _system_frame(
+        self, s: System, a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...], first: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The system's coordinates (``ll_m`` …, plain cos θ*, learned daughter masses) from
+        its objects' four-vectors ``a``, ``b``; ``first``: where ``a`` is daughter 1."""
+        d1 = tuple(np.where(first, x, y) for x, y in zip(a, b, strict=True))
+        d2 = tuple(np.where(first, y, x) for x, y in zip(a, b, strict=True))
+        frame = two_body_to_frame(d1, d2)
+        out = {f"{s.name}_{c}": v for c, v in zip(SYSTEM_COORDINATES, frame, strict=True)}
+        if self._collection_of(s.objects[0]).mass is None:
+            out[f"{s.name}1_m"], out[f"{s.name}2_m"] = (from_cartesian(*d)[3] for d in (d1, d2))
+        return out
+
+    def _support_odds(
+        self, s: System, frame: dict[str, np.ndarray], cuts: Cuts
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The log-odds of the system's cos θ* and the ``missed`` mask of
+        :func:`~hepgen.preprocessing.support.to_log_odds` (``frame``: :meth:`_system_frame`)."""
+        m, pt, y, cos_theta, phi_star = (
+            frame[f"{s.name}_{c}"] for c in ("m", "pt", "y", "costheta", "phistar")
+        )
+        mass = self._collection_of(s.objects[0]).mass
+        masses = [frame[f"{s.name}{k}_m"] for k in (1, 2)] if mass is None else [mass] * 2
+        return to_log_odds(cos_theta, (m, pt, y, phi_star), tuple(masses), cuts)
+
+    def _check_support(self, table: pd.DataFrame) -> None:
+        """Learn cos θ* as is where the training events do not keep to the selection the
+        config names (more than :data:`_MISSED_MAX` of them outside the range it allows)."""
+        for i, s in enumerate(self.systems):
+            cuts = self.support_cuts(s)
+            if cuts is None or not len(table):
+                continue
+            coll = self._collection_of(s.objects[0])
+            a, b = (self._four_vector(table, coll, o) for o in s.objects)
+            frame = self._system_frame(s, a, b, self._first_is_daughter_1(table, s))
+            missed = self._support_odds(s, frame, cuts)[1]
+            if missed.mean() > _MISSED_MAX:
+                log.warning(
+                    "system %r: %d of %d training events have cos θ* outside the range the "
+                    "selection of objects '%s' (min_pt %g GeV, max_abs_eta %g) allows: the data "
+                    "do not keep to it, so cos θ* is learned as is (costheta: plain)",
+                    s.name,
+                    missed.sum(),
+                    missed.size,
+                    coll.name,
+                    *cuts,
+                )
+                self.systems[i] = replace(s, costheta="plain")
+
     def _object_coordinates(self, c: Collection) -> list[str]:
         if self.kind == "ptetaphie":
             return ["pt", "eta", "phi", "e", *c.fields]
@@ -469,17 +565,21 @@ def _collection(entry: dict[str, Any]) -> Collection:
         min_count=int(entry.get("min_count", entry.get("min", 0))),
         mass=None if entry.get("mass") is None else float(entry["mass"]),
         fields=tuple(entry.get("fields") or ()),
+        min_pt=float(entry.get("min_pt") or 0.0),
+        max_abs_eta=None if entry.get("max_abs_eta") is None else float(entry["max_abs_eta"]),
     )
 
 
-def _log_folded(name: str, frame: list[Any]) -> None:
+def _log_folded(name: str, frame: list[Any], *, plain: bool) -> None:
     """Log how many generated systems (NumPy arrays; tensors are not inspected) have a
-    negative mass (rebuilt with |m|) or |cos θ| > 1 (rebuilt with cos θ = ±1): both are
-    counted here, not silently folded. ``frame``: the coordinates of SYSTEM_COORDINATES."""
+    negative mass (rebuilt with |m|) or, where cos θ is learned as is (``plain``), |cos θ| > 1
+    (rebuilt with cos θ = ±1): both are counted here, not silently folded. ``frame``: the
+    coordinates of SYSTEM_COORDINATES."""
     m, cos_theta = frame[0], frame[SYSTEM_COORDINATES.index("costheta")]
     if not isinstance(m, np.ndarray):
         return
-    negative, beyond = int((m < 0).sum()), int((np.abs(cos_theta) > 1.0).sum())
+    negative = int((m < 0).sum())
+    beyond = int((np.abs(cos_theta) > 1.0).sum()) if plain else 0
     if negative or beyond:
         log.warning(
             "system %r: %d of %d events have a negative mass (rebuilt with |m|) and %d have "
@@ -492,4 +592,9 @@ def _log_folded(name: str, frame: list[Any]) -> None:
 
 
 def _system(entry: dict[str, Any]) -> System:
-    return System(entry["name"], tuple(entry["objects"]), entry.get("order", "pt"))
+    return System(
+        entry["name"],
+        tuple(entry["objects"]),
+        entry.get("order", "pt"),
+        entry.get("costheta", "support"),
+    )
