@@ -77,3 +77,19 @@ def test_relative_angles_are_shown_relative(tmp_path: Path, panels) -> None:
     assert labels["mu2_phi"] in [ax.get_xlabel() for ax in panels(figure)]
     plain = Transform.from_rules(list(table.columns), RULES).fit(table)
     assert preprocessing_view(table, plain)[2] == {}
+
+
+def test_a_cos_theta_learned_within_the_selection_is_labelled_as_log_odds(tmp_path: Path) -> None:
+    from representation_events import MUON, dimuon_events
+
+    from hepgen.preprocessing import Representation
+
+    table = dimuon_events(np.random.default_rng(0), 2000)
+    muons = {"name": "mu", "max": 2, "min": 2, "mass": MUON, "min_pt": 20.0, "max_abs_eta": 2.4}
+    rep = Representation.from_config(
+        {"objects": [muons], "systems": [{"name": "ll", "objects": ["mu1", "mu2"]}]}
+    )
+    transform = Transform.from_rules(list(table.columns), RULES, representation=rep).fit(table)
+    shown, _, labels = preprocessing_view(table, transform)
+    assert labels == {"ll_costheta": r"log-odds of cos $\theta^*$ (ll) in the selection"}
+    assert np.abs(shown["ll_costheta"]).max() > 3.0  # odds, not cos θ* in [-1, 1]

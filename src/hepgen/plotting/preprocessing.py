@@ -28,16 +28,23 @@ def preprocessing_view(
     Returns:
         ``(table, inputs, labels)`` for :func:`plot_preprocessing`: the events with every angle
         made relative to the reference angle (when the transform does so), the network
-        inputs and the axis labels of those relative angles.
+        inputs and the axis labels of those relative angles and of a system's cos θ* learned
+        as log-odds within the selection.
     """
     inputs = transform.forward(train)
-    if transform.phi is None:
-        return transform.coordinates(train), inputs, {}
-    ref = transform.phi.reference
-    labels = {
-        column: rf"$\Delta${feature_label(column)} to {ref}, centred"
-        for column in transform.phi.relative_columns(transform.features)
-    }
+    labels = {}
+    rep = transform.representation
+    for system in rep.systems if rep is not None else []:
+        if rep.support_cuts(system) is not None:
+            labels[f"{system.name}_costheta"] = (
+                rf"log-odds of cos $\theta^*$ ({system.name}) in the selection"
+            )
+    if transform.phi is not None:
+        ref = transform.phi.reference
+        labels |= {
+            column: rf"$\Delta${feature_label(column)} to {ref}, centred"
+            for column in transform.phi.relative_columns(transform.features)
+        }
     return transform.coordinates(train), inputs, labels
 
 
