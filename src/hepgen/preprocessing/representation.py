@@ -281,7 +281,7 @@ class Representation:
                 if missed.any():
                     log.info(
                         "system %r: cos θ* of %d of %d events lies outside the range the "
-                        "selection allows as found on its grid (mapped to the nearest end)",
+                        "selection allows (mapped to its nearest end)",
                         s.name,
                         missed.sum(),
                         missed.size,
