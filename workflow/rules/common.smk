@@ -199,6 +199,12 @@ def seed_for(*names):
     return derive_seed(config["seed"], *names)
 
 
+# Which ready jobs the scheduler starts first: the long trainings, then the reweighting and the
+# evaluation that follow a sample (each a chain of further jobs), then the short figure jobs, which
+# fill the cores at the end instead of a reweight -> evaluate -> figures chain running alone.
+PRIORITY = {"train": 3, "refine": 2, "evaluate": 1}
+
+
 def resources_for(stage, key):
     return config["resources"][stage].get(key, 0)
 

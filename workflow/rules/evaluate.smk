@@ -11,6 +11,7 @@ rule evaluate_model:
         "logs/evaluate/{dataset}/{model}.log",
     benchmark:
         "benchmarks/evaluate/{dataset}/{model}.tsv"
+    priority: PRIORITY["evaluate"]
     conda:
         "../../envs/evaluate.yaml"
     threads: config["resources"]["evaluate"]["threads"]

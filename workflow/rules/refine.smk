@@ -18,6 +18,7 @@ rule refine_model:
         "benchmarks/refine/{dataset}/{model}.tsv"
     wildcard_constraints:
         model=TRAINED,
+    priority: PRIORITY["refine"]
     conda:
         "../../envs/evaluate.yaml"
     threads: config["resources"]["refine"]["threads"]

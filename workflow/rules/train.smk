@@ -18,6 +18,7 @@ rule train_model:
         "benchmarks/train/{dataset}/{model}.tsv"
     wildcard_constraints:
         model=TRAINED,
+    priority: PRIORITY["train"]
     conda:
         "../../envs/model.yaml"
     threads: config["resources"]["train"]["threads"]
