@@ -43,6 +43,13 @@ def test_labels_render_as_mathtext() -> None:
         ("mt", r"$m_T(\ell_1, E_T^{miss})$ [GeV]"),
         ("m_jjb_top", "$m_{jjb}$ (top candidate) [GeV]"),
         ("n_jets", "number of jets"),
+        ("ll_m", r"$m_{\ell\ell}$ [GeV]"),
+        ("ll_costheta", r"$\cos\theta^*_{\ell\ell}$"),
+        ("mumu_phistar", r"$\phi^*_{\mu\mu}$ [rad]"),
+        ("zcand_y", r"$y_{\mathrm{zcand}}$"),
+        ("ll_phi", r"$\phi_{\ell\ell}$ [rad]"),
+        ("met_para", r"$E_{T,\parallel}^{miss}$ (along the reference) [GeV]"),
+        ("met_perp", r"$E_{T,\perp}^{miss}$ (across the reference) [GeV]"),
     ],
 )
 def test_observable_labels(name: str, label: str) -> None:

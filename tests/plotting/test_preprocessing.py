@@ -91,5 +91,5 @@ def test_a_cos_theta_learned_within_the_selection_is_labelled_as_log_odds(tmp_pa
     )
     transform = Transform.from_rules(list(table.columns), RULES, representation=rep).fit(table)
     shown, _, labels = preprocessing_view(table, transform)
-    assert labels == {"ll_costheta": r"log-odds of cos $\theta^*$ (ll) in the selection"}
+    assert labels == {"ll_costheta": r"log-odds of $\cos\theta^*_{\ell\ell}$ in the selection"}
     assert np.abs(shown["ll_costheta"]).max() > 3.0  # odds, not cos θ* in [-1, 1]

@@ -38,6 +38,8 @@ _MET = {
     "met_phi": (r"$\phi(E_T^{miss})$", "rad"),
     "met_px": ("$E_x^{miss}$", "GeV"),
     "met_py": ("$E_y^{miss}$", "GeV"),
+    "met_para": (r"$E_{T,\parallel}^{miss}$ (along the reference)", "GeV"),
+    "met_perp": (r"$E_{T,\perp}^{miss}$ (across the reference)", "GeV"),
 }
 _OBJECT_COLUMN = re.compile(r"^([a-z]+?)(\d+)_([a-z]+)$")
 _PAIRS = {"mumu": r"\mu\mu", "ee": "ee", "tautau": r"\tau\tau", "ll": r"\ell\ell"}
@@ -47,6 +49,16 @@ _PAIR_QUANTITIES = {
     "pt": ("$p_T^{{{pair}}}$", "GeV"),
     "y": ("$y_{{{pair}}}$", None),
     "dr": (r"$\Delta R_{{{pair}}}$", None),
+}
+#: A two-body system's learned coordinates (:mod:`hepgen.preprocessing.representation`), ``ll_m`` etc.
+_SYSTEM_COLUMN = re.compile(r"^([a-z][a-z0-9]*)_(m|pt|y|phi|costheta|phistar)$")
+_SYSTEM_QUANTITIES = {
+    "m": ("$m_{{{system}}}$", "GeV"),
+    "pt": ("$p_T^{{{system}}}$", "GeV"),
+    "y": ("$y_{{{system}}}$", None),
+    "phi": (r"$\phi_{{{system}}}$", "rad"),
+    "costheta": (r"$\cos\theta^*_{{{system}}}$", None),
+    "phistar": (r"$\phi^*_{{{system}}}$", "rad"),
 }
 _OBSERVABLES = {
     "mt": (r"$m_T(\ell_1, E_T^{miss})$", "GeV"),
@@ -80,8 +92,10 @@ def feature_label(name: str) -> str:
     """Axis label with symbol and unit for an event-table column.
 
     Arguments:
-        name: a column such as ``mu1_pt``, ``jet2_eta``, ``met``, ``met_phi`` or ``n_mu``, or
-            an observable of :func:`hepgen.preprocessing.observables` (``m_mumu``, ``ht``, ...).
+        name: a column such as ``mu1_pt``, ``jet2_eta``, ``met``, ``met_phi`` or ``n_mu``, an
+            observable of :func:`hepgen.preprocessing.observables` (``m_mumu``, ``ht``, ...), or
+            a learned coordinate of a two-body system or of MET relative to a reference
+            (``ll_m``, ``ll_costheta``, ``zz_phistar``, ``met_para``).
 
     Returns:
         e.g. ``"$p_T$ ($\\mu_{1}$) [GeV]"``, ``"$E_T^{miss}$ [GeV]"``, ``"number of $\\mu$"``;
@@ -104,6 +118,12 @@ def feature_label(name: str) -> str:
         prefix, index, quantity = match.groups()
         symbol, unit = _QUANTITIES[quantity]
         return _with_unit(f"{symbol} ({object_symbol(prefix, index)})", unit)
+    match = _SYSTEM_COLUMN.match(name)
+    if match:
+        system, quantity = match.groups()
+        symbol = _PAIRS.get(system) or _OBJECTS.get(system) or rf"\mathrm{{{system}}}"
+        text, unit = _SYSTEM_QUANTITIES[quantity]
+        return _with_unit(text.format(system=symbol), unit)
     return name
 
 

@@ -36,9 +36,8 @@ def preprocessing_view(
     rep = transform.representation
     for system in rep.systems if rep is not None else []:
         if rep.support_cuts(system) is not None:
-            labels[f"{system.name}_costheta"] = (
-                rf"log-odds of cos $\theta^*$ ({system.name}) in the selection"
-            )
+            column = f"{system.name}_costheta"
+            labels[column] = f"log-odds of {feature_label(column)} in the selection"
     if transform.phi is not None:
         ref = transform.phi.reference
         labels |= {
