@@ -44,22 +44,18 @@ _MET = {
 _OBJECT_COLUMN = re.compile(r"^([a-z]+?)(\d+)_([a-z]+)$")
 _PAIRS = {"mumu": r"\mu\mu", "ee": "ee", "tautau": r"\tau\tau", "ll": r"\ell\ell"}
 _PAIRS.update({f"{pair}a": rf"{text}\gamma" for pair, text in _PAIRS.items()})
+#: Quantities of a pair of objects: observables (``m_mumu``) and a two-body system's learned
+#: coordinates (``ll_m``, ``ll_costheta``; :mod:`hepgen.preprocessing.representation`).
 _PAIR_QUANTITIES = {
     "m": ("$m_{{{pair}}}$", "GeV"),
     "pt": ("$p_T^{{{pair}}}$", "GeV"),
     "y": ("$y_{{{pair}}}$", None),
     "dr": (r"$\Delta R_{{{pair}}}$", None),
+    "phi": (r"$\phi_{{{pair}}}$", "rad"),
+    "costheta": (r"$\cos\theta^*_{{{pair}}}$", None),
+    "phistar": (r"$\phi^*_{{{pair}}}$", "rad"),
 }
-#: A two-body system's learned coordinates (:mod:`hepgen.preprocessing.representation`), ``ll_m`` etc.
-_SYSTEM_COLUMN = re.compile(r"^([a-z][a-z0-9]*)_(m|pt|y|phi|costheta|phistar)$")
-_SYSTEM_QUANTITIES = {
-    "m": ("$m_{{{system}}}$", "GeV"),
-    "pt": ("$p_T^{{{system}}}$", "GeV"),
-    "y": ("$y_{{{system}}}$", None),
-    "phi": (r"$\phi_{{{system}}}$", "rad"),
-    "costheta": (r"$\cos\theta^*_{{{system}}}$", None),
-    "phistar": (r"$\phi^*_{{{system}}}$", "rad"),
-}
+_SYSTEM_COLUMN = re.compile(rf"^([a-z][a-z0-9]*)_({'|'.join(_PAIR_QUANTITIES)})$")
 _OBSERVABLES = {
     "mt": (r"$m_T(\ell_1, E_T^{miss})$", "GeV"),
     "ht": ("$H_T$", "GeV"),
@@ -122,8 +118,8 @@ def feature_label(name: str) -> str:
     if match:
         system, quantity = match.groups()
         symbol = _PAIRS.get(system) or _OBJECTS.get(system) or rf"\mathrm{{{system}}}"
-        text, unit = _SYSTEM_QUANTITIES[quantity]
-        return _with_unit(text.format(system=symbol), unit)
+        text, unit = _PAIR_QUANTITIES[quantity]
+        return _with_unit(text.format(pair=symbol), unit)
     return name
 
 
